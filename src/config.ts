@@ -1,0 +1,93 @@
+/**
+ * Every setting of a run, validated once at the boundary. Field names follow the originals'
+ * `Config` and `ProgramsDatabaseConfig` (snake_case), so a JSON config written for them reads here.
+ */
+import { z } from 'zod';
+
+export const SCORE_REDUCTIONS = ['last', 'max-key', 'mean', 'sum'] as const;
+export type ScoreReduction = (typeof SCORE_REDUCTIONS)[number];
+
+const positiveInt = z.number().int().positive();
+
+export const programsDatabaseConfigSchema = z
+  .object({
+    /** Number of previous programs to include in prompts. */
+    functions_per_prompt: positiveInt.default(2),
+    /** Number of islands kept as a diversity mechanism. */
+    num_islands: positiveInt.default(10),
+    /** How often (seconds) the weaker half of the islands is reset. */
+    reset_period: z.number().positive().default(4 * 60 * 60),
+    /** Initial temperature of the softmax over cluster scores. */
+    cluster_sampling_temperature_init: z.number().positive().default(0.1),
+    /** Period (in registered programs) of the linear decay of that temperature. */
+    cluster_sampling_temperature_period: positiveInt.default(30_000),
+    /**
+     * How per-test scores become one score: `last` input (DeepMind), `max-key` (the score of the
+     * largest input, the seed fork), `mean` or `sum` of all inputs.
+     */
+    score_reduction: z.enum(SCORE_REDUCTIONS).default('last'),
+  })
+  .strict();
+
+export const sandboxConfigSchema = z
+  .object({
+    /** Memory limit per container (and per candidate in the process sandbox), MiB. */
+    memory_mb: positiveInt.default(512),
+    /** Process/thread limit per container. */
+    pids_limit: positiveInt.default(64),
+    /** Size of the writable tmpfs /tmp per container, MiB. */
+    tmpfs_mb: positiveInt.default(64),
+    /** CPUs per container (fractional allowed). */
+    cpus: z.number().positive().default(1),
+    /** Bytes of stdout+stderr kept per candidate before it is cut off as `output-limit`. */
+    output_limit_bytes: positiveInt.default(1024 * 1024),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    programs_database: programsDatabaseConfigSchema.default(() => programsDatabaseConfigSchema.parse({})),
+    /** Number of concurrent samplers (each asks the LLM for `samples_per_prompt` samples per prompt). */
+    num_samplers: positiveInt.default(15),
+    /** Evaluations in flight at most. */
+    num_evaluators: positiveInt.default(140),
+    /** Samples requested per prompt. */
+    samples_per_prompt: positiveInt.default(4),
+    /** Where run directories are written. */
+    report_dir: z.string().min(1).default('./reports'),
+    /** Image the Docker sandbox runs candidates in. */
+    docker_image: z.string().min(1).default('funsearch_evaluator:latest'),
+    /** Prompts each sampler sends before it stops (the original's meaning): samples = samplers × this × samples_per_prompt. */
+    total_llm_samples: positiveInt.default(10),
+    /** Seconds one test input may run. */
+    timeout: z.number().positive().default(10),
+    /** Seed of the one random generator of the run. */
+    seed: z.number().int().nonnegative().optional(),
+    sandbox: sandboxConfigSchema.default(() => sandboxConfigSchema.parse({})),
+  })
+  .strict();
+
+export type ProgramsDatabaseConfig = z.infer<typeof programsDatabaseConfigSchema>;
+export type SandboxConfig = z.infer<typeof sandboxConfigSchema>;
+export type Config = z.infer<typeof configSchema>;
+
+/** Validates raw config; on failure the error lists each problem as `path: message`. */
+export function parseConfig(raw: unknown): Config {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map(formatIssue));
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(problems.join('; '));
+  }
+}
+
+function formatIssue(issue: z.core.$ZodIssue): string {
+  const path = issue.path.length ? issue.path.join('.') : '(config)';
+  return `${path}: ${issue.message}`;
+}
+
+export const defaultConfig: Config = configSchema.parse({});
