@@ -29,8 +29,13 @@ export const programsDatabaseConfigSchema = z
   })
   .strict();
 
+export const SANDBOX_KINDS = ['docker', 'process'] as const;
+export const LLM_PROVIDERS = ['replicate', 'openai', 'gemini', 'starcoder', 'mock'] as const;
+
 export const sandboxConfigSchema = z
   .object({
+    /** `docker` (a warm pool of locked-down containers) or `process` (host python3; not a security boundary). */
+    kind: z.enum(SANDBOX_KINDS).default('docker'),
     /** Memory limit per container (and per candidate in the process sandbox), MiB. */
     memory_mb: positiveInt.default(512),
     /** Process/thread limit per container. */
@@ -41,6 +46,47 @@ export const sandboxConfigSchema = z
     cpus: z.number().positive().default(1),
     /** Bytes of stdout+stderr kept per candidate before it is cut off as `output-limit`. */
     output_limit_bytes: positiveInt.default(1024 * 1024),
+  })
+  .strict();
+
+export const llmConfigSchema = z
+  .object({
+    /** Which provider samples new functions. */
+    provider: z.enum(LLM_PROVIDERS).default('replicate'),
+    /** Model id; each provider has its own default. */
+    model: z.string().min(1).optional(),
+    /** Provider-specific generation parameters (e.g. temperature), merged over the provider's defaults. */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Send one cheap request before the run to prove credentials and model. */
+    check: z.boolean().default(true),
+    /** Mock provider: file of candidate bodies (default: the built-in cap-set set). */
+    mock_responses: z.string().min(1).optional(),
+    /** Mock provider: latency per answer, ms. */
+    mock_latency_ms: z.number().nonnegative().default(1000),
+    /** Mock provider: share of answers that are faults (errors, hangs, garbage, empty). */
+    mock_fault_rate: z.number().min(0).max(1).default(0),
+  })
+  .strict();
+
+export const budgetConfigSchema = z
+  .object({
+    /** Stop after this many seconds of run time. */
+    duration: z.number().positive().optional(),
+    /** Stop once this many LLM tokens (input + output) were used. */
+    max_tokens: positiveInt.optional(),
+    /** Stop once the estimated LLM cost reaches this many US dollars. */
+    max_cost: z.number().positive().optional(),
+    /** Stop once a program reaches this score. */
+    target_score: z.number().optional(),
+  })
+  .strict();
+
+export const checkpointConfigSchema = z
+  .object({
+    /** Write a checkpoint after this many registered programs… */
+    every_registrations: positiveInt.default(50),
+    /** …or this many seconds, whichever comes first (and always at stop). */
+    every_seconds: z.number().positive().default(60),
   })
   .strict();
 
@@ -64,11 +110,16 @@ export const configSchema = z
     /** Seed of the one random generator of the run. */
     seed: z.number().int().nonnegative().optional(),
     sandbox: sandboxConfigSchema.default(() => sandboxConfigSchema.parse({})),
+    llm: llmConfigSchema.default(() => llmConfigSchema.parse({})),
+    budget: budgetConfigSchema.default(() => budgetConfigSchema.parse({})),
+    checkpoint: checkpointConfigSchema.default(() => checkpointConfigSchema.parse({})),
   })
   .strict();
 
 export type ProgramsDatabaseConfig = z.infer<typeof programsDatabaseConfigSchema>;
 export type SandboxConfig = z.infer<typeof sandboxConfigSchema>;
+export type LlmConfig = z.infer<typeof llmConfigSchema>;
+export type BudgetConfig = z.infer<typeof budgetConfigSchema>;
 export type Config = z.infer<typeof configSchema>;
 
 /** Validates raw config; on failure the error lists each problem as `path: message`. */

@@ -73,6 +73,22 @@ export class Random {
   fork(): Random {
     return new Random(this.nextUint32());
   }
+
+  /** The generator's position as four 32-bit unsigned integers (plain JSON), for checkpoints. */
+  getState(): [number, number, number, number] {
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
+  }
+
+  /** Resumes from a position taken by `getState()`: the draws that follow are the ones that followed then. */
+  setState(state: readonly number[]): void {
+    const valid =
+      state.length === 4 && state.every((word) => Number.isInteger(word) && word >= 0 && word <= 0xffffffff);
+    // xoshiro never leaves the all-zero state, so such a state cannot come from `getState()`.
+    if (!valid || state.every((word) => word === 0)) {
+      throw new RangeError(`Expected \`state\` to be four 32-bit unsigned integers not all 0, got \`${state}\``);
+    }
+    [this.s0, this.s1, this.s2, this.s3] = state as [number, number, number, number];
+  }
 }
 
 function rotl(x: number, k: number): number {

@@ -1,0 +1,133 @@
+#!/usr/bin/env node
+/**
+ * The command line, and the error boundary: the only module that reads argv, prints a user
+ * mistake as one line, and calls process.exit. Commands are plain async functions.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import type { Config } from './config.js';
+import { CONFIG_FLAGS, defaultOf } from './cli/config-flags.js';
+import { configFromFlags, normaliseArgv, readConfigFile, resolveConfig } from './cli/load-config.js';
+import { buildImageCommand } from './commands/build-image.js';
+import { evaluateCommand } from './commands/evaluate.js';
+import { runCommand } from './commands/run.js';
+import { ExitError, UserError } from './errors.js';
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function addConfigOptions(command: Command): Command {
+  command
+    .option('--config <file>', 'JSON file of config fields (snake_case, as the original); flags override it')
+    .addOption(new Option('--env-file <file>', 'file of environment variables (API tokens)').default(undefined, '.env'))
+    .addOption(new Option('--log-level <level>', 'verbosity on the terminal').choices(LOG_LEVELS).default('info'))
+    .option('--verbose', 'print stack traces of errors');
+  for (const flag of CONFIG_FLAGS) {
+    const value =
+      flag.kind === 'switch-off' ? '' : flag.kind === 'key-value' ? ' <key=value...>' : flag.kind === 'int' || flag.kind === 'number' ? ' <n>' : ' <value>';
+    const option = new Option(`--${flag.flag}${value}`, flag.description);
+    if (Array.isArray(flag.kind)) option.choices(flag.kind);
+    const shown = defaultOf(flag);
+    // Defaults live in the config schema, not in commander, so a config file is not overridden by an unset flag.
+    if (shown !== undefined) option.default(undefined, shown);
+    command.addOption(option);
+  }
+  return command;
+}
+
+async function configFor(options: Record<string, unknown>, base?: Record<string, unknown>): Promise<Config> {
+  const fileName = options.config as string | undefined;
+  const fromFile = fileName ? await readConfigFile(fileName) : undefined;
+  return resolveConfig({ base, fromFile, fileName, fromFlags: configFromFlags(options) });
+}
+
+function buildProgram(): Command {
+  const program = new Command('funsearch')
+    .description('FunSearch: evolve a Python function with a code LLM, scored in a locked-down sandbox.')
+    .showHelpAfterError('(run funsearch --help for usage)')
+    .exitOverride();
+
+  addConfigOptions(
+    program
+      .command('run', { isDefault: true })
+      .description('run a FunSearch experiment (the default command)')
+      .option('-s, --specification-file <file>', 'Python spec with one @funsearch.evolve and one @funsearch.run function')
+      .option('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
+      .option('--resume <run-dir>', 'continue a stopped or killed run from its directory')
+      .option('--base-image <image>', 'base image when the sandbox image must be built (e.g. funsearch-base:local)'),
+  ).action(async (options: Record<string, unknown>) => {
+    const configFile = options.config as string | undefined;
+    await runCommand({
+      specFile: options.specificationFile as string | undefined,
+      inputsFile: options.testInputsFile as string | undefined,
+      resumeDir: options.resume as string | undefined,
+      fromFile: configFile ? await readConfigFile(configFile) : undefined,
+      configFile,
+      fromFlags: configFromFlags(options),
+      envFile: options.envFile as string | undefined,
+      logLevel: options.logLevel as string,
+      baseImage: options.baseImage as string | undefined,
+    });
+  });
+
+  addConfigOptions(
+    program
+      .command('evaluate')
+      .description('evaluate one candidate against every test input and print the outcomes as JSON')
+      .requiredOption('-s, --specification-file <file>', 'Python spec')
+      .requiredOption('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
+      .option('--candidate <file>', "body or whole def of the evolved function (default: the spec's own)"),
+  ).action(async (options: Record<string, unknown>) => {
+    await evaluateCommand({
+      specFile: options.specificationFile as string,
+      inputsFile: options.testInputsFile as string,
+      candidateFile: options.candidate as string | undefined,
+      config: await configFor(options),
+      write: (text) => process.stdout.write(text),
+      log: (line) => process.stderr.write(`${line}\n`),
+    });
+  });
+
+  program
+    .command('build-image')
+    .description('build the sandbox image from the bundled Dockerfile')
+    .option('--docker-image <tag>', 'tag of the image to build', 'funsearch_evaluator:latest')
+    .option('--base-image <image>', 'BASE_IMAGE build argument (python:3.11-slim, or funsearch-base:local offline)')
+    .option('--verbose', 'print stack traces of errors')
+    .action(async (options: { dockerImage: string; baseImage?: string }) => {
+      await buildImageCommand({ tag: options.dockerImage, baseImage: options.baseImage, log: (line) => process.stderr.write(`${line}\n`) });
+    });
+
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const args = normaliseArgv(argv);
+  const verbose = args.includes('--verbose');
+  const program = buildProgram();
+  try {
+    await program.parseAsync(args, { from: 'user' });
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every usage mistake is a user error (commander already printed it).
+      return error.exitCode === 0 ? 0 : 2;
+    }
+    if (error instanceof ExitError) return error.exitCode;
+    if (error instanceof UserError) {
+      process.stderr.write(`funsearch: ${error.message}\n`);
+      if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);
+      return 2;
+    }
+    process.stderr.write(`funsearch: internal error: ${(error as Error)?.message ?? error}\n`);
+    if (verbose || !(error instanceof Error)) process.stderr.write(`${(error as Error)?.stack ?? ''}\n`);
+    else process.stderr.write('(run again with --verbose for the stack trace; please report it)\n');
+    return 1;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error) => {
+    process.stderr.write(`funsearch: ${error}\n`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,143 @@
+/**
+ * Every config field as a command-line flag. One table drives the flags' help (with defaults),
+ * their parsing, and where each lands in the config object, so no option can be silently ignored
+ * (the original parsed its flags and then dropped them).
+ */
+import { type Config, defaultConfig, LLM_PROVIDERS, SANDBOX_KINDS, SCORE_REDUCTIONS } from '../config.js';
+import { UserError } from '../errors.js';
+
+/**
+ * `switch-off`: a flag without a value that sets the field to false; `key-value`: repeatable
+ * `key=value` pairs collected into an object (values read as JSON when they parse, else strings).
+ */
+type ValueKind = 'int' | 'number' | 'string' | 'switch-off' | 'key-value' | readonly string[];
+
+export interface ConfigFlag {
+  /** kebab-case long flag without dashes; the snake_case spelling is accepted too. */
+  flag: string;
+  /** Where the value lands in the config object. */
+  path: readonly string[];
+  kind: ValueKind;
+  description: string;
+  /** Shown in --help when the config has no default. */
+  defaultText?: string;
+}
+
+export const CONFIG_FLAGS: readonly ConfigFlag[] = [
+  { flag: 'functions-per-prompt', path: ['programs_database', 'functions_per_prompt'], kind: 'int', description: 'previous versions shown in each prompt' },
+  { flag: 'num-islands', path: ['programs_database', 'num_islands'], kind: 'int', description: 'islands kept as a diversity mechanism' },
+  { flag: 'reset-period', path: ['programs_database', 'reset_period'], kind: 'number', description: 'seconds between resets of the weaker half of the islands' },
+  { flag: 'cluster-sampling-temperature-init', path: ['programs_database', 'cluster_sampling_temperature_init'], kind: 'number', description: 'initial temperature of cluster sampling' },
+  { flag: 'cluster-sampling-temperature-period', path: ['programs_database', 'cluster_sampling_temperature_period'], kind: 'int', description: 'programs per period of the temperature decay' },
+  { flag: 'score-reduction', path: ['programs_database', 'score_reduction'], kind: SCORE_REDUCTIONS, description: 'how per-input scores become one score' },
+  { flag: 'num-samplers', path: ['num_samplers'], kind: 'int', description: 'concurrent samplers' },
+  { flag: 'num-evaluators', path: ['num_evaluators'], kind: 'int', description: 'evaluations in flight at most (the Docker pool is also capped by CPU count)' },
+  { flag: 'samples-per-prompt', path: ['samples_per_prompt'], kind: 'int', description: 'samples requested per prompt' },
+  { flag: 'report-dir', path: ['report_dir'], kind: 'string', description: 'where run directories are written' },
+  { flag: 'docker-image', path: ['docker_image'], kind: 'string', description: 'sandbox image (built from the bundled Dockerfile if missing)' },
+  { flag: 'total-llm-samples', path: ['total_llm_samples'], kind: 'int', description: 'prompts per sampler (samples = samplers x this x samples per prompt)' },
+  { flag: 'timeout', path: ['timeout'], kind: 'number', description: 'seconds one test input may run' },
+  { flag: 'seed', path: ['seed'], kind: 'int', description: 'seed of the run\'s random generator', defaultText: 'random' },
+  { flag: 'sandbox', path: ['sandbox', 'kind'], kind: SANDBOX_KINDS, description: 'where candidates run (process is not a security boundary)' },
+  { flag: 'memory-mb', path: ['sandbox', 'memory_mb'], kind: 'int', description: 'memory limit per container / candidate, MiB' },
+  { flag: 'pids-limit', path: ['sandbox', 'pids_limit'], kind: 'int', description: 'process and thread limit per container' },
+  { flag: 'tmpfs-mb', path: ['sandbox', 'tmpfs_mb'], kind: 'int', description: 'size of the writable /tmp per container, MiB' },
+  { flag: 'cpus', path: ['sandbox', 'cpus'], kind: 'number', description: 'CPUs per container' },
+  { flag: 'output-limit-bytes', path: ['sandbox', 'output_limit_bytes'], kind: 'int', description: 'stdout+stderr bytes a candidate may write' },
+  { flag: 'llm', path: ['llm', 'provider'], kind: LLM_PROVIDERS, description: 'language model provider' },
+  { flag: 'model', path: ['llm', 'model'], kind: 'string', description: 'model id', defaultText: "the provider's default" },
+  { flag: 'llm-param', path: ['llm', 'params'], kind: 'key-value', description: 'provider parameter override, repeatable (e.g. temperature=0.5)', defaultText: "the provider's defaults" },
+  { flag: 'skip-llm-check', path: ['llm', 'check'], kind: 'switch-off', description: 'skip the cheap request that checks credentials and model before the run' },
+  { flag: 'mock-responses', path: ['llm', 'mock_responses'], kind: 'string', description: 'file of candidate bodies for --llm mock', defaultText: 'built-in cap-set set' },
+  { flag: 'mock-latency', path: ['llm', 'mock_latency_ms'], kind: 'number', description: 'latency of each mock answer, ms' },
+  { flag: 'mock-fault-rate', path: ['llm', 'mock_fault_rate'], kind: 'number', description: 'share of mock answers that are faults (0..1)' },
+  { flag: 'duration', path: ['budget', 'duration'], kind: 'number', description: 'stop after this many seconds', defaultText: 'none' },
+  { flag: 'max-tokens', path: ['budget', 'max_tokens'], kind: 'int', description: 'stop after this many LLM tokens', defaultText: 'none' },
+  { flag: 'max-cost', path: ['budget', 'max_cost'], kind: 'number', description: 'stop at this estimated LLM cost in USD', defaultText: 'none' },
+  { flag: 'target-score', path: ['budget', 'target_score'], kind: 'number', description: 'stop once a program reaches this score', defaultText: 'none' },
+  { flag: 'checkpoint-every', path: ['checkpoint', 'every_registrations'], kind: 'int', description: 'checkpoint after this many registered programs' },
+  { flag: 'checkpoint-seconds', path: ['checkpoint', 'every_seconds'], kind: 'number', description: 'checkpoint at least this often, seconds' },
+];
+
+/** The flag's option name as commander stores it (camelCase of the kebab flag). */
+export function attributeName(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+}
+
+export function defaultOf(flag: ConfigFlag): string | undefined {
+  if (flag.kind === 'switch-off' || flag.kind === 'key-value') return flag.defaultText;
+  const value = getPath(defaultConfig, flag.path);
+  return value === undefined ? flag.defaultText : String(value);
+}
+
+/** Parses one flag value eagerly, so a bad value names the flag. */
+export function parseFlagValue(flag: ConfigFlag, raw: string): unknown {
+  const fail = (expected: string): never => {
+    throw new UserError(`--${flag.flag}: expected ${expected}, got \`${raw}\``);
+  };
+  if (Array.isArray(flag.kind)) {
+    if (!flag.kind.includes(raw)) fail(`one of ${flag.kind.join(', ')}`);
+    return raw;
+  }
+  switch (flag.kind) {
+    case 'int': {
+      if (!/^[+-]?\d+$/.test(raw.trim())) fail('an integer');
+      return Number(raw);
+    }
+    case 'number': {
+      const value = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(value)) fail('a number');
+      return value;
+    }
+    case 'key-value': {
+      const eq = raw.indexOf('=');
+      if (eq <= 0) fail('key=value');
+      const value = raw.slice(eq + 1);
+      let parsed: unknown = value;
+      try {
+        parsed = JSON.parse(value);
+      } catch {
+        // A bare word is a string value.
+      }
+      return { [raw.slice(0, eq)]: parsed };
+    }
+    default:
+      return raw;
+  }
+}
+
+export function getPath(object: unknown, path: readonly string[]): unknown {
+  let current: unknown = object;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
+
+export function setPath(object: Record<string, unknown>, path: readonly string[], value: unknown): void {
+  let current = object;
+  for (const key of path.slice(0, -1)) {
+    const next = current[key];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) current[key] = {};
+    current = current[key] as Record<string, unknown>;
+  }
+  current[path[path.length - 1]!] = value;
+}
+
+/** Deep merge of plain objects, `over` winning; arrays and scalars are replaced whole. */
+export function mergeConfig(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const result: Record<string, unknown> = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const existing = result[key];
+    if (isPlainObject(existing) && isPlainObject(value)) result[key] = mergeConfig(existing, value);
+    else result[key] = value;
+  }
+  return result;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+export type { Config };

@@ -1,0 +1,80 @@
+/**
+ * Turns one LLM sample into scores: trim it to a function body, put it in the template, run the
+ * `@funsearch.run` function on every test input in the sandbox. Every way a candidate can fail
+ * ends as data in the result; only infrastructure faults (from the sandbox) throw.
+ */
+import type { Outcome, OutcomeKind, Sandbox } from '../sandbox/sandbox.js';
+import { buildCandidate } from '../spec/candidate.js';
+import type { Program, PyFunction } from '../spec/program.js';
+import type { TestInput } from './test-inputs.js';
+
+/** Why a sample never reached the sandbox. */
+export type RejectionKind = 'empty' | 'syntax-error' | 'calls-ancestor';
+
+export interface InputOutcome {
+  input: string;
+  outcome: Outcome;
+}
+
+export type CandidateResult =
+  | { status: 'rejected'; kind: RejectionKind; reason: string }
+  | {
+      status: 'evaluated';
+      /** `ok` when every input was ok; otherwise the kind of the first failing input. */
+      kind: OutcomeKind;
+      fn: PyFunction;
+      program: string;
+      outcomes: InputOutcome[];
+      /** Per-input scores in the inputs file's order; present only when every input was ok. */
+      scoresPerTest?: Map<string, number>;
+    };
+
+export interface EvaluatorOptions {
+  sandbox: Sandbox;
+  template: Program;
+  functionToEvolve: string;
+  functionToRun: string;
+  testInputs: readonly TestInput[];
+  timeoutSeconds: number;
+}
+
+export interface EvaluateOptions {
+  /** The version number of the prompt's header (`priority_v{k}`), so recursive calls are renamed back. */
+  versionGenerated?: number;
+  /**
+   * Stop at the first failing input (the run: a candidate registers only when every input is ok, so
+   * the rest is wasted sandbox time) or run them all (`funsearch evaluate`, to show each outcome).
+   */
+  stopAtFirstFailure?: boolean;
+  signal?: AbortSignal;
+}
+
+export class Evaluator {
+  constructor(private readonly options: EvaluatorOptions) {}
+
+  async evaluate(sample: string, { versionGenerated, stopAtFirstFailure = true, signal }: EvaluateOptions = {}): Promise<CandidateResult> {
+    const { template, functionToEvolve } = this.options;
+    const candidate = buildCandidate(template, functionToEvolve, sample, versionGenerated);
+    if ('error' in candidate) return { status: 'rejected', kind: candidate.error, reason: candidate.reason };
+    return this.evaluateProgram(candidate.fn, candidate.program, { stopAtFirstFailure, signal });
+  }
+
+  async evaluateProgram(
+    fn: PyFunction,
+    program: string,
+    { stopAtFirstFailure = true, signal }: Pick<EvaluateOptions, 'stopAtFirstFailure' | 'signal'> = {},
+  ): Promise<CandidateResult> {
+    const { sandbox, functionToRun, testInputs, timeoutSeconds } = this.options;
+    const outcomes: InputOutcome[] = [];
+    for (const input of testInputs) {
+      const outcome = await sandbox.run({ program, functionToRun, testInput: input.text, timeoutSeconds }, signal);
+      outcomes.push({ input: input.text, outcome });
+      if (outcome.kind !== 'ok' && stopAtFirstFailure) break;
+    }
+    const failed = outcomes.find((o) => o.outcome.kind !== 'ok');
+    if (failed) return { status: 'evaluated', kind: failed.outcome.kind, fn, program, outcomes };
+    const scoresPerTest = new Map<string, number>();
+    for (const { input, outcome } of outcomes) if (outcome.kind === 'ok') scoresPerTest.set(input, outcome.score);
+    return { status: 'evaluated', kind: 'ok', fn, program, outcomes, scoresPerTest };
+  }
+}

@@ -1,0 +1,81 @@
+/**
+ * What a person watching the run sees: on a terminal, a status block redrawn in place (log lines
+ * print above it); elsewhere, one plain progress line every few seconds.
+ */
+import type { Config } from '../config.js';
+import type { ProgramsDatabase } from '../database/programs-database.js';
+import { budgetUsage } from './budget.js';
+import { type RunStats, totalSamples } from './stats.js';
+
+export interface ProgressSource {
+  config: Config;
+  stats: RunStats;
+  database: ProgramsDatabase;
+}
+
+const FAILURE_KINDS = ['timeout', 'memory', 'crash', 'syntax-error', 'invalid-score', 'output-limit', 'empty', 'calls-ancestor'];
+
+export function statusLines({ config, stats, database }: ProgressSource): string[] {
+  const seconds = stats.elapsedMs / 1000;
+  const ok = stats.outcomes.ok ?? 0;
+  const failures = FAILURE_KINDS.filter((kind) => stats.outcomes[kind])
+    .map((kind) => `${kind} ${stats.outcomes[kind]}`)
+    .join(', ');
+  const latency = stats.samplesOk ? `${(stats.llmLatencyTotalMs / stats.samplesOk / 1000).toFixed(2)} s` : '-';
+  const rate = seconds > 0 ? (stats.evaluations / seconds).toFixed(2) : '0.00';
+  const budget = Object.entries(budgetUsage(config, stats))
+    .map(([name, used]) => `${name} ${Math.min(100, used * 100).toFixed(0)}%`)
+    .join(', ');
+  const islands = database
+    .islandStats()
+    .map((island) => (Number.isFinite(island.bestScore) ? formatScore(island.bestScore) : '-'))
+    .join(' ');
+  return [
+    `funsearch  ${formatDuration(seconds)}  best ${formatScore(database.bestScore)}  samples ${totalSamples(stats)} (ok ${stats.samplesOk}, failed ${stats.samplesFailed})  LLM latency ${latency}`,
+    `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${stats.registered}`,
+    `islands best: ${islands}`,
+    `budget: ${budget}`,
+  ];
+}
+
+export function progressLine(source: ProgressSource): string {
+  return statusLines(source).join(' | ');
+}
+
+function formatScore(score: number): string {
+  if (!Number.isFinite(score)) return '-';
+  return Number.isInteger(score) ? String(score) : score.toPrecision(6);
+}
+
+function formatDuration(seconds: number): string {
+  const s = Math.floor(seconds);
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  return `${h}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+}
+
+/** Renders the status block on a TTY, keeping log lines above it. */
+export class TerminalStatus {
+  private drawn = 0;
+
+  constructor(private readonly out: NodeJS.WriteStream) {}
+
+  draw(lines: string[]): void {
+    const width = Math.max(20, (this.out.columns ?? 120) - 1);
+    this.clear();
+    this.out.write(`${lines.map((line) => line.slice(0, width)).join('\n')}\n`);
+    this.drawn = lines.length;
+  }
+
+  /** Writes a log line above the status block. */
+  log(line: string): void {
+    this.clear();
+    this.out.write(`${line}\n`);
+    this.drawn = 0;
+  }
+
+  clear(): void {
+    if (this.drawn > 0) this.out.write(`\x1b[${this.drawn}A\x1b[0J`);
+    this.drawn = 0;
+  }
+}

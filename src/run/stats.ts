@@ -1,0 +1,56 @@
+/** The run's counters: what the progress line, summary.json and the budgets read; checkpointed. */
+import { z } from 'zod';
+
+export const runStatsSchema = z.object({
+  /** Prompts sent to the LLM (each asks for `samples_per_prompt` samples). */
+  prompts: z.number().int().nonnegative(),
+  /** Samples the LLM answered. */
+  samplesOk: z.number().int().nonnegative(),
+  /** Samples that failed after retries (network, 5xx, timeouts). */
+  samplesFailed: z.number().int().nonnegative(),
+  /** Candidates evaluated (including those rejected before the sandbox). */
+  evaluations: z.number().int().nonnegative(),
+  /** Evaluations by outcome kind (ok, timeout, memory, crash, syntax-error, invalid-score, output-limit, empty, calls-ancestor). */
+  outcomes: z.record(z.string(), z.number().int().nonnegative()),
+  registered: z.number().int().nonnegative(),
+  staleDropped: z.number().int().nonnegative(),
+  inputTokens: z.number().nonnegative(),
+  outputTokens: z.number().nonnegative(),
+  /** Estimated LLM cost in USD, for models whose price is known or configured. */
+  costUsd: z.number().nonnegative(),
+  /** Run time over every session of the run (resumes add to it), ms. */
+  elapsedMs: z.number().nonnegative(),
+  llmLatencyTotalMs: z.number().nonnegative(),
+  evaluationTotalMs: z.number().nonnegative(),
+  /** Prompts each sampler has sent, so a resumed run keeps `total_llm_samples` per sampler. */
+  promptsPerSampler: z.array(z.number().int().nonnegative()),
+});
+
+export type RunStats = z.infer<typeof runStatsSchema>;
+
+export function emptyStats(numSamplers: number): RunStats {
+  return {
+    prompts: 0,
+    samplesOk: 0,
+    samplesFailed: 0,
+    evaluations: 0,
+    outcomes: {},
+    registered: 0,
+    staleDropped: 0,
+    inputTokens: 0,
+    outputTokens: 0,
+    costUsd: 0,
+    elapsedMs: 0,
+    llmLatencyTotalMs: 0,
+    evaluationTotalMs: 0,
+    promptsPerSampler: Array.from({ length: numSamplers }, () => 0),
+  };
+}
+
+export function countOutcome(stats: RunStats, kind: string): void {
+  stats.outcomes[kind] = (stats.outcomes[kind] ?? 0) + 1;
+}
+
+export function totalSamples(stats: RunStats): number {
+  return stats.samplesOk + stats.samplesFailed;
+}

@@ -1,0 +1,811 @@
+"""funsearch sandbox harness.
+
+Started once per sandbox worker, either inside a sandbox container (mode ``container``, via
+``docker exec``) or on the host (mode ``process``) as::
+
+    python3 -I -c <this source> <mode> <config json>
+
+It imports numpy once, then takes jobs over stdin as frames (4-byte big-endian length + UTF-8
+JSON) and answers with frames on stdout. Each job (one candidate program and its test inputs)
+runs in a fresh child forked from this warm process, so a candidate costs about one fork and
+nothing a candidate does survives it. The child writes its results to a private pipe; the
+candidate's own stdout and stderr go to other, size-capped pipes. Only this process writes to
+stdout, so nothing a candidate prints can pose as a result.
+
+Messages (host -> harness):  {"type": "job", "id", "program", "function", "inputs", "timeout"}
+                             {"type": "cancel", "id"}
+Messages (harness -> host):  {"type": "ready", ...}
+                             {"type": "outcome", "id", "index", "outcome": {...}}  one per input
+                             {"type": "done", "id", "clean", "cancelled"}           after cleanup
+"""
+
+import ctypes
+import errno
+import gc
+import json
+import math
+import os
+import select
+import signal
+import stat
+import struct
+import sys
+import time
+import traceback
+import types
+
+PROTOCOL = 1
+MAX_JOB_FRAME = 64 * 1024 * 1024
+MAX_RESULT_LINE = 64 * 1024
+MAX_REASON = 500
+EXACT_INT_LIMIT = 2**53
+CLEANUP_SECONDS = 2.0
+
+MODE = sys.argv[1] if len(sys.argv) > 1 else "process"
+CFG = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
+MEMORY_BYTES = int(CFG.get("memory_bytes", 512 * 1024 * 1024))
+FSIZE_BYTES = int(CFG.get("fsize_bytes", 64 * 1024 * 1024))
+PIDS_LIMIT = int(CFG.get("pids_limit", 64))
+OUTPUT_LIMIT = int(CFG.get("output_limit", 1024 * 1024))
+STDERR_KEEP = int(CFG.get("stderr_keep", 4096))
+WORK_ROOT = CFG.get("work_root", "/tmp")
+DROP_TO = CFG.get("drop_to")  # [uid, gid] the child switches to (process mode run as root)
+
+# Numerical libraries must not start a thread per core: threads count against the pids limit.
+for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_name] = "1"
+
+_libc = ctypes.CDLL(None, use_errno=True)
+PR_SET_PDEATHSIG = 1
+PR_SET_DUMPABLE = 4
+IPC_RMID = 0
+
+# Warm imports: a forked child finds these in sys.modules, which is what makes a fork cheap.
+import collections  # noqa: E402,F401
+import dataclasses  # noqa: E402,F401
+import functools  # noqa: E402,F401
+import heapq  # noqa: E402,F401
+import itertools  # noqa: E402,F401
+import random  # noqa: E402
+import typing  # noqa: E402,F401
+
+try:
+    import numpy  # noqa: E402
+except Exception:  # the image may lack numpy; candidates that need it then crash, as data
+    numpy = None
+
+if numpy is not None:
+    _NUMPY_BOOLS = (numpy.bool_,)
+    _NUMPY_INTS = tuple(
+        getattr(numpy, n)
+        for n in ("int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "intc", "intp")
+        if hasattr(numpy, n)
+    )
+    _NUMPY_FLOATS = tuple(getattr(numpy, n) for n in ("float16", "float32", "float64") if hasattr(numpy, n))
+else:
+    _NUMPY_BOOLS = _NUMPY_INTS = _NUMPY_FLOATS = ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing on the harness's own stdin/stdout.
+
+
+def write_frame(message):
+    data = json.dumps(message, ensure_ascii=True, allow_nan=False).encode()
+    buf = struct.pack(">I", len(data)) + data
+    while buf:
+        try:
+            n = os.write(1, buf)
+        except InterruptedError:
+            continue
+        buf = buf[n:]
+
+
+class FrameReader:
+    def __init__(self, fd):
+        self.fd = fd
+        self.buf = bytearray()
+        self.eof = False
+
+    def fill(self):
+        """Reads what is available (the fd is readable); returns False at end of input."""
+        chunk = os.read(self.fd, 1 << 16)
+        if not chunk:
+            self.eof = True
+            return False
+        self.buf += chunk
+        return True
+
+    def take(self):
+        """Returns the next complete message, or None."""
+        if len(self.buf) < 4:
+            return None
+        (size,) = struct.unpack(">I", self.buf[:4])
+        if size > MAX_JOB_FRAME:
+            raise ValueError("frame of %d bytes exceeds the limit" % size)
+        if len(self.buf) < 4 + size:
+            return None
+        data = bytes(self.buf[4 : 4 + size])
+        del self.buf[: 4 + size]
+        return json.loads(data)
+
+
+# ---------------------------------------------------------------------------------------------
+# The child: one per job. Everything below `child_main` runs candidate code.
+
+
+def close_fds_except(keep):
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def vm_size_bytes():
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmSize:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def count_processes_of(uid):
+    count = 0
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                if os.stat("/proc/" + name).st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count
+
+
+def set_limit(which, value):
+    try:
+        soft, hard = __import__("resource").getrlimit(which)
+        if hard != -1:
+            value = min(value, hard)
+        __import__("resource").setrlimit(which, (value, value))
+    except (ValueError, OSError):
+        pass
+
+
+def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
+    import resource
+
+    os.setsid()  # own session and process group, so a kill of the group reaches its children
+    if MODE == "process":
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != harness_pid:
+            os._exit(0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_w, 1)
+    os.dup2(err_w, 2)
+    close_fds_except({0, 1, 2, job_r, score_w})
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
+        signal.signal(sig, signal.SIG_DFL)
+    # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("1000")  # when memory runs out, the candidate goes first, not the harness
+    except OSError:
+        pass
+    os.chdir(workdir)
+    os.environ["TMPDIR"] = workdir
+    os.environ["HOME"] = workdir
+    if DROP_TO:
+        os.setgroups([])
+        os.setgid(DROP_TO[1])
+        os.setuid(DROP_TO[0])
+    set_limit(resource.RLIMIT_CORE, 0)
+    set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
+    set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
+    if MODE == "process" and os.getuid() != 0:
+        # RLIMIT_NPROC counts every process of the user; in a container the pids cgroup does this.
+        set_limit(resource.RLIMIT_NPROC, count_processes_of(os.getuid()) + PIDS_LIMIT)
+
+    data = bytearray()
+    while True:
+        chunk = os.read(job_r, 1 << 16)
+        if not chunk:
+            break
+        data += chunk
+    os.close(job_r)
+    if not data:
+        os._exit(0)  # discarded spare
+    job = json.loads(data)
+    del data
+    total = float(job["timeout"]) * len(job["inputs"])
+    set_limit(resource.RLIMIT_CPU, int(math.ceil(total)) + 1)
+    # The warm parent seeded these once; without a reseed every candidate would draw the same numbers.
+    random.seed()
+    if numpy is not None:
+        numpy.random.seed()
+    run_candidate(job, score_w)
+    flush_stdio()
+    os._exit(0)
+
+
+def flush_stdio():
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:
+            pass
+
+
+def short(text):
+    text = " ".join(str(text).split())
+    return text if len(text) <= MAX_REASON else text[: MAX_REASON - 3] + "..."
+
+
+def describe_exception(exc):
+    try:
+        name = type(exc).__name__
+        message = str(exc)
+        return short(name + (": " + message if message else ""))
+    except BaseException:
+        return "exception"
+
+
+def print_traceback(exc):
+    try:
+        traceback.print_exception(type(exc), exc, exc.__traceback__)
+    except BaseException:
+        pass
+
+
+def check_score(value):
+    """Returns (score, type) or raises ValueError with the reason. Exact type checks only: a
+    subclass or an object with a custom __float__ never gets the chance to run code here."""
+    kind = type(value)
+    if kind is bool or kind in _NUMPY_BOOLS:
+        raise ValueError("returned a bool, expected an int or a float")
+    if kind is int or kind in _NUMPY_INTS:
+        number = int(value)
+        if abs(number) > EXACT_INT_LIMIT:
+            raise ValueError("returned an int beyond 2**53, which a double cannot hold exactly")
+        return number, "int"
+    if kind is float or kind in _NUMPY_FLOATS:
+        number = float(value)
+        if not math.isfinite(number):
+            raise ValueError("returned %s, expected a finite number" % number)
+        return number, "float"
+    try:
+        name = type.__dict__["__name__"].__get__(kind)
+    except BaseException:
+        name = "an object"
+    raise ValueError("returned %s, expected an int or a float" % short(name))
+
+
+def run_candidate(job, score_fd):
+    def send(index, kind, reason=None, score=None, score_type=None):
+        flush_stdio()
+        message = {"i": index, "kind": kind}
+        if reason is not None:
+            message["reason"] = short(reason)
+        if score_type is not None:
+            message["score"] = score
+            message["scoreType"] = score_type
+        os.write(score_fd, (json.dumps(message) + "\n").encode())
+
+    def fail(index, exc):
+        print_traceback(exc)
+        flush_stdio()
+        kind = "memory" if isinstance(exc, MemoryError) else "crash"
+        send(index, kind, describe_exception(exc))
+
+    try:
+        code = compile(job["program"], "<candidate>", "exec")
+    except (SyntaxError, ValueError) as exc:
+        detail = describe_exception(exc)
+        line = getattr(exc, "lineno", None)
+        send(0, "syntax-error", detail + (" (line %d)" % line if line else ""))
+        return
+    except BaseException as exc:
+        fail(0, exc)
+        return
+
+    shim = types.ModuleType("funsearch")
+    shim.run = shim.evolve = lambda function: function  # the spec's markers, as no-op decorators
+    sys.modules["funsearch"] = shim
+    module = types.ModuleType("candidate")
+    module.__dict__["funsearch"] = shim
+    sys.modules["candidate"] = module
+    try:
+        exec(code, module.__dict__)
+        function = module.__dict__[job["function"]]
+    except BaseException as exc:
+        fail(0, exc)
+        return
+    for index, text in enumerate(job["inputs"]):
+        try:
+            # Inputs come from the user's inputs file and are spliced in as Python, as the original does.
+            value = function(eval(text, module.__dict__))
+        except BaseException as exc:
+            fail(index, exc)
+            return
+        try:
+            score, score_type = check_score(value)
+        except ValueError as exc:
+            send(index, "invalid-score", str(exc))
+            return
+        except BaseException as exc:
+            fail(index, exc)
+            return
+        send(index, "ok", score=score, score_type=score_type)
+
+
+# ---------------------------------------------------------------------------------------------
+# The harness side of a job.
+
+
+class Spare:
+    """A child forked ahead of time, waiting for its job: the fork is off the critical path."""
+
+    counter = 0
+
+    def __init__(self):
+        Spare.counter += 1
+        self.workdir = os.path.join(WORK_ROOT, "job-%d" % Spare.counter)
+        os.mkdir(self.workdir, 0o700)
+        if DROP_TO:
+            os.chown(self.workdir, DROP_TO[0], DROP_TO[1])
+        job_r, self.job_w = os.pipe()
+        self.score_r, score_w = os.pipe()
+        self.out_r, out_w = os.pipe()
+        self.err_r, err_w = os.pipe()
+        harness_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                child_main(harness_pid, self.workdir, job_r, score_w, out_w, err_w)
+            finally:
+                os._exit(70)
+        self.pid = pid
+        for fd in (job_r, score_w, out_w, err_w):
+            os.close(fd)
+        for fd in (self.score_r, self.out_r, self.err_r):
+            os.set_blocking(fd, False)
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+        self.status = None
+
+    def poll_exit(self):
+        if self.status is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:
+                pid, status = self.pid, 0
+            if pid:
+                self.status = status
+        return self.status is not None
+
+    def close_fds(self):
+        for fd in (self.job_w, self.score_r, self.out_r, self.err_r, self.pidfd):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self.job_w = self.pidfd = None
+
+
+def read_oom_kills():
+    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith("oom_kill "):
+                        return int(line.split()[1])
+        except OSError:
+            continue
+    return None
+
+
+def kill_candidates(spare):
+    if MODE == "container":
+        # Every process of our uid except ourselves: the child, anything it forked or detached.
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+    else:
+        try:
+            os.killpg(spare.pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def cleanup(spare):
+    """Kills every candidate process and wipes what they wrote. Returns whether the worker is
+    clean (nothing of the candidate left), else the host replaces it."""
+    kill_candidates(spare)
+    clean = True
+    deadline = time.monotonic() + CLEANUP_SECONDS
+    try:
+        os.waitpid(spare.pid, 0)
+    except ChildProcessError:
+        pass
+    spare.close_fds()
+    if MODE == "container":
+        while True:
+            reap_children()
+            try:
+                os.kill(-1, 0)
+            except ProcessLookupError:
+                break
+            except OSError:
+                break
+            if time.monotonic() > deadline:
+                clean = False
+                break
+            os.kill(-1, signal.SIGKILL)
+            time.sleep(0.002)
+        for path in (WORK_ROOT, "/dev/mqueue"):
+            clean = wipe_directory(path) and clean
+        clean = remove_ipc_objects() and clean
+    else:
+        reap_children()
+        wipe_tree(spare.workdir)
+    return clean
+
+
+def reap_children():
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def wipe_directory(path):
+    try:
+        entries = os.listdir(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    ok = True
+    for name in entries:
+        ok = wipe_tree(os.path.join(path, name)) and ok
+    return ok
+
+
+def wipe_tree(path):
+    """Removes path, also when a candidate made its directories unreadable; iterative so a
+    deeply nested tree cannot exhaust the recursion limit."""
+    stack = [(path, False)]
+    ok = True
+    while stack:
+        current, visited = stack.pop()
+        try:
+            info = os.lstat(current)
+        except FileNotFoundError:
+            continue
+        except OSError:
+            ok = False
+            continue
+        try:
+            if not stat.S_ISDIR(info.st_mode):
+                os.unlink(current)
+            elif visited:
+                os.rmdir(current)
+            else:
+                os.chmod(current, 0o700)
+                stack.append((current, True))
+                stack.extend((os.path.join(current, name), False) for name in os.listdir(current))
+        except FileNotFoundError:
+            pass
+        except OSError:
+            ok = False
+    return ok
+
+
+def remove_ipc_objects():
+    """System V IPC objects outlive their creator; remove the ones our uid made."""
+    ok = True
+    uid = os.getuid()
+    for kind, remove in (
+        ("shm", lambda i: _libc.shmctl(i, IPC_RMID, None)),
+        ("msg", lambda i: _libc.msgctl(i, IPC_RMID, None)),
+        ("sem", lambda i: _libc.semctl(i, 0, IPC_RMID)),
+    ):
+        try:
+            with open("/proc/sysvipc/" + kind) as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            fields = row.split()
+            # Columns: key id perms ... uid (the 8th column for shm, 5th for msg? differs) -> find by header
+            if len(fields) < 2:
+                continue
+            ident = int(fields[1])
+            if remove(ident) != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.EIDRM):
+                ok = False
+    del uid
+    return ok
+
+
+def death_outcome(spare, oom_before):
+    status = spare.status or 0
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        oom_after = read_oom_kills()
+        if sig == signal.SIGKILL and oom_before is not None and oom_after is not None and oom_after > oom_before:
+            return "memory", "killed by the out-of-memory killer (memory limit reached)"
+        if sig == signal.SIGXCPU:
+            return "timeout", "exceeded its CPU-time limit"
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = "signal %d" % sig
+        return "crash", "killed by %s" % name
+    code = os.WEXITSTATUS(status) if os.WIFEXITED(status) else -1
+    return "crash", "exited with status %d before returning a score" % code
+
+
+class Job:
+    def __init__(self, message, spare, stdin_reader):
+        self.id = message["id"]
+        self.inputs = list(message["inputs"])
+        self.timeout = float(message["timeout"])
+        self.spare = spare
+        self.stdin = stdin_reader
+        self.deferred = []  # frames that arrived during the job and are not for it
+        self.payload = json.dumps(
+            {
+                "program": message["program"],
+                "function": message["function"],
+                "inputs": self.inputs,
+                "timeout": self.timeout,
+            }
+        ).encode()
+
+    def run(self):
+        spare = self.spare
+        oom_before = read_oom_kills()
+        index = 0
+        output_bytes = 0
+        stderr_kept = bytearray()
+        lines = bytearray()
+        cancelled = False
+        started = time.monotonic()
+        deadline = started + self.timeout
+        try:
+            write_all(spare.job_w, self.payload)
+        except OSError:
+            pass  # the spare died; its exit status tells why
+        os.close(spare.job_w)
+        spare.job_w = None
+
+        poller = select.poll()
+        for fd in (spare.score_r, spare.out_r, spare.err_r, 0):
+            poller.register(fd, select.POLLIN)
+        if spare.pidfd is not None:
+            poller.register(spare.pidfd, select.POLLIN)
+        open_fds = {spare.score_r, spare.out_r, spare.err_r}
+
+        def report(kind, reason=None, score=None, score_type=None):
+            nonlocal index, started, deadline, stderr_kept
+            now = time.monotonic()
+            outcome = {
+                "kind": kind,
+                "durationMs": round((now - started) * 1000, 3),
+                "stderr": bytes(stderr_kept).decode("utf-8", "replace"),
+            }
+            if reason is not None:
+                outcome["reason"] = short(reason)
+            if score_type is not None:
+                outcome["score"] = score
+                outcome["scoreType"] = score_type
+            write_frame({"type": "outcome", "id": self.id, "index": index, "outcome": outcome})
+            index += 1
+            stderr_kept = bytearray()
+            started = now
+            deadline = now + self.timeout
+
+        def drain(fd):
+            nonlocal output_bytes, stderr_kept, lines
+            while fd in open_fds:
+                try:
+                    chunk = os.read(fd, 1 << 16)
+                except BlockingIOError:
+                    return
+                if not chunk:
+                    poller.unregister(fd)
+                    open_fds.discard(fd)
+                    return
+                if fd == spare.score_r:
+                    lines += chunk
+                    if len(lines) > MAX_RESULT_LINE and b"\n" not in lines:
+                        lines = lines[: MAX_RESULT_LINE + 1]
+                else:
+                    output_bytes += len(chunk)
+                    if fd == spare.err_r and len(stderr_kept) < STDERR_KEEP:
+                        stderr_kept += chunk[: STDERR_KEEP - len(stderr_kept)]
+
+        def drain_output():
+            drain(spare.out_r)
+            drain(spare.err_r)
+
+        def consume_results():
+            """Handles complete result lines; returns True when the job is over."""
+            nonlocal lines
+            while True:
+                if len(lines) > MAX_RESULT_LINE:
+                    report("invalid-score", "the candidate wrote an oversized result")
+                    return True
+                cut = lines.find(b"\n")
+                if cut < 0:
+                    return False
+                line = bytes(lines[:cut])
+                del lines[: cut + 1]
+                drain_output()
+                if output_bytes > OUTPUT_LIMIT:
+                    report("output-limit", "wrote more than %d bytes to stdout/stderr" % OUTPUT_LIMIT)
+                    return True
+                parsed = parse_result(line, index)
+                if parsed is None:
+                    report("invalid-score", "the candidate process wrote a malformed result")
+                    return True
+                report(*parsed)
+                if parsed[0] != "ok" or index >= len(self.inputs):
+                    return True
+
+        while True:
+            timeout_ms = max(0, int((deadline - time.monotonic()) * 1000) + 1)
+            if spare.pidfd is None:
+                timeout_ms = min(timeout_ms, 10)
+            events = poller.poll(timeout_ms)
+            ready = {fd for fd, _ in events}
+            if 0 in ready:
+                if not self.stdin.fill():
+                    kill_candidates(spare)
+                    raise SystemExit(0)  # the host is gone
+                while True:
+                    message = self.stdin.take()
+                    if message is None:
+                        break
+                    if message.get("type") == "cancel" and message.get("id") == self.id:
+                        cancelled = True
+                    else:
+                        self.deferred.append(message)
+                if cancelled:
+                    break
+            drain_output()
+            if output_bytes > OUTPUT_LIMIT:
+                report("output-limit", "wrote more than %d bytes to stdout/stderr" % OUTPUT_LIMIT)
+                break
+            drain(spare.score_r)
+            if consume_results():
+                break
+            if (spare.pidfd is not None and spare.pidfd in ready) or (spare.pidfd is None and spare.poll_exit()):
+                spare.poll_exit()
+                drain_output()
+                drain(spare.score_r)
+                if consume_results():
+                    break
+                if lines:
+                    report("invalid-score", "the candidate process wrote a malformed result")
+                    break
+                if output_bytes > OUTPUT_LIMIT:
+                    report("output-limit", "wrote more than %d bytes to stdout/stderr" % OUTPUT_LIMIT)
+                    break
+                report(*death_outcome(spare, oom_before))
+                break
+            if time.monotonic() >= deadline:
+                kill_candidates(spare)
+                report("timeout", "exceeded the time limit of %g s" % self.timeout)
+                break
+        clean = cleanup(spare)
+        write_frame({"type": "done", "id": self.id, "clean": clean, "cancelled": cancelled})
+
+
+def parse_result(line, index):
+    """Re-validates what the child sent: the candidate shares that process and may have written
+    to the pipe itself, so nothing is taken on trust."""
+
+    def reject_constant(name):
+        raise ValueError(name)
+
+    try:
+        message = json.loads(line.decode("utf-8"), parse_constant=reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if type(message) is not dict or message.get("i") != index or type(message.get("i")) is not int:
+        return None
+    kind = message.get("kind")
+    reason = message.get("reason")
+    if reason is not None and type(reason) is not str:
+        return None
+    if kind == "ok":
+        score, score_type = message.get("score"), message.get("scoreType")
+        if score_type == "int" and type(score) is int and abs(score) <= EXACT_INT_LIMIT:
+            return ("ok", None, score, "int")
+        if score_type == "float" and type(score) in (int, float) and math.isfinite(score):
+            return ("ok", None, float(score), "float")
+        return None
+    if kind in ("crash", "memory", "syntax-error", "invalid-score") and reason:
+        return (kind, reason)
+    return None
+
+
+def write_all(fd, data):
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
+def set_dumpable(flag):
+    # A non-dumpable process's /proc/<pid>/fd cannot be opened by other processes of the same
+    # uid, so a candidate cannot reach this harness's stdout through /proc and forge a reply.
+    _libc.prctl(PR_SET_DUMPABLE, 1 if flag else 0, 0, 0, 0)
+
+
+def main():
+    if MODE not in ("container", "process"):
+        sys.stderr.write("harness: unknown mode %r\n" % MODE)
+        sys.exit(2)
+    if MODE == "container" and os.getppid() != 0:
+        # Container mode kills every process of its uid; only safe as a `docker exec` process,
+        # whose parent lies outside the container's pid namespace.
+        sys.stderr.write("harness: container mode outside a container pid namespace\n")
+        sys.exit(2)
+    set_dumpable(False)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    os.makedirs(WORK_ROOT, exist_ok=True)
+    gc.collect()
+    gc.freeze()  # keeps the collector from touching (and so copying) the parent's pages in children
+    write_frame(
+        {
+            "type": "ready",
+            "protocol": PROTOCOL,
+            "pid": os.getpid(),
+            "python": "%d.%d.%d" % sys.version_info[:3],
+            "numpy": getattr(numpy, "__version__", None),
+        }
+    )
+    stdin = FrameReader(0)
+    pending = []
+    spare = Spare()
+    while True:
+        while not pending:
+            message = stdin.take()
+            if message is not None:
+                pending.append(message)
+                break
+            select.select([0], [], [])
+            if not stdin.fill():
+                kill_candidates(spare)
+                return
+        message = pending.pop(0)
+        if message.get("type") != "job":
+            continue  # a late cancel for a finished job
+        job = Job(message, spare, stdin)
+        spare = None
+        job.run()
+        pending.extend(job.deferred)
+        spare = Spare()
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except SystemExit:
+        raise
+    except BaseException:
+        traceback.print_exc()
+        sys.exit(1)

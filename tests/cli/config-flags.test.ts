@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { CONFIG_FLAGS, attributeName, parseFlagValue } from '../../src/cli/config-flags.js';
+import { configFromFlags, normaliseArgv, resolveConfig } from '../../src/cli/load-config.js';
+import { configSchema, defaultConfig } from '../../src/config.js';
+import { UserError } from '../../src/errors.js';
+
+describe('config defaults', () => {
+  it('are the original Config and ProgramsDatabaseConfig defaults', () => {
+    expect(defaultConfig.programs_database).toMatchObject({
+      functions_per_prompt: 2,
+      num_islands: 10,
+      reset_period: 4 * 60 * 60,
+      cluster_sampling_temperature_init: 0.1,
+      cluster_sampling_temperature_period: 30_000,
+      score_reduction: 'last',
+    });
+    expect(defaultConfig).toMatchObject({
+      report_dir: './reports',
+      num_samplers: 15,
+      num_evaluators: 140,
+      samples_per_prompt: 4,
+      docker_image: 'funsearch_evaluator:latest',
+      total_llm_samples: 10,
+    });
+  });
+});
+
+describe('config flags', () => {
+  it('cover every leaf field of the config schema', () => {
+    const leaves: string[] = [];
+    const walk = (value: Record<string, unknown>, prefix: string[]) => {
+      for (const [key, child] of Object.entries(value)) {
+        if (child !== null && typeof child === 'object' && !Array.isArray(child) && key !== 'params') {
+          walk(child as Record<string, unknown>, [...prefix, key]);
+        } else leaves.push([...prefix, key].join('.'));
+      }
+    };
+    // Optional fields have no default: make them appear by setting them.
+    walk(configSchema.parse({ seed: 1, llm: { model: 'm', mock_responses: 'f' }, budget: { duration: 1, max_tokens: 1, max_cost: 1, target_score: 1 } }), []);
+    const flagged = new Set(CONFIG_FLAGS.map((flag) => flag.path.join('.')));
+    const unflagged = leaves.filter((leaf) => !flagged.has(leaf));
+    expect(unflagged).toEqual([]);
+  });
+
+  it('land at their path, flags over the config file over defaults', () => {
+    const fromFlags = configFromFlags({ numIslands: '4', timeout: '2.5', llm: 'mock' });
+    const config = resolveConfig({ fromFile: { num_samplers: 3, programs_database: { num_islands: 7, functions_per_prompt: 3 } }, fromFlags });
+    expect(config.programs_database.num_islands).toBe(4);
+    expect(config.programs_database.functions_per_prompt).toBe(3);
+    expect(config.num_samplers).toBe(3);
+    expect(config.timeout).toBe(2.5);
+    expect(config.llm.provider).toBe('mock');
+    expect(config.samples_per_prompt).toBe(4);
+  });
+
+  it('turn --skip-llm-check off and collect --llm-param pairs', () => {
+    const config = resolveConfig({ fromFlags: configFromFlags({ skipLlmCheck: true, llmParam: ['temperature=0.5', 'stop=["\\n\\n"]', 'note=hi'] }) });
+    expect(config.llm.check).toBe(false);
+    expect(config.llm.params).toEqual({ temperature: 0.5, stop: ['\n\n'], note: 'hi' });
+  });
+
+  it('reject a bad value naming the flag', () => {
+    const numIslands = CONFIG_FLAGS.find((flag) => flag.flag === 'num-islands')!;
+    expect(() => parseFlagValue(numIslands, 'four')).toThrow(new UserError('--num-islands: expected an integer, got `four`'));
+    const llm = CONFIG_FLAGS.find((flag) => flag.flag === 'llm')!;
+    expect(() => parseFlagValue(llm, 'gpt')).toThrow(/--llm: expected one of replicate, openai, gemini, starcoder, mock/);
+  });
+
+  it('report an invalid merged value as path: message', () => {
+    expect(() => resolveConfig({ fromFlags: configFromFlags({ numIslands: '0' }) })).toThrow(/programs_database\.num_islands: /);
+    expect(() => resolveConfig({ fromFile: { nonsense: 1 }, fileName: 'c.json', fromFlags: {} })).toThrow(/c\.json.*nonsense/);
+  });
+
+  it('accept the original snake_case spellings', () => {
+    expect(normaliseArgv(['--num_islands', '4', '--specification_file=a_b.py', '-s', 'x_y.py', '--', '--a_b'])).toEqual([
+      '--num-islands',
+      '4',
+      '--specification-file=a_b.py',
+      '-s',
+      'x_y.py',
+      '--',
+      '--a-b',
+    ]);
+  });
+
+  it('map kebab flags to commander attribute names', () => {
+    expect(attributeName('cluster-sampling-temperature-init')).toBe('clusterSamplingTemperatureInit');
+  });
+});
