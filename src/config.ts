@@ -57,6 +57,10 @@ export const llmConfigSchema = z
     model: z.string().min(1).optional(),
     /** Provider-specific generation parameters (e.g. temperature), merged over the provider's defaults. */
     params: z.record(z.string(), z.unknown()).default({}),
+    /** OpenAI-compatible servers: the chat endpoint, or plain completions for base code models. */
+    openai_endpoint: z.enum(['chat', 'completions']).default('chat'),
+    /** Price override for the cost estimate, USD per million tokens. */
+    price_per_million_tokens: z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict().optional(),
     /** Send one cheap request before the run to prove credentials and model. */
     check: z.boolean().default(true),
     /** Mock provider: file of candidate bodies (default: the built-in cap-set set). */

@@ -46,7 +46,8 @@ export class Random {
 
   /** An integer in [0, n). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0) throw new RangeError(`Expected \`n\` to be a positive integer, got \`${n}\``);
+    if (!Number.isInteger(n) || n <= 0)
+      throw new RangeError(`Expected \`n\` to be a positive integer, got \`${n}\``);
     return Math.floor(this.next() * n);
   }
 
@@ -85,7 +86,9 @@ export class Random {
       state.length === 4 && state.every((word) => Number.isInteger(word) && word >= 0 && word <= 0xffffffff);
     // xoshiro never leaves the all-zero state, so such a state cannot come from `getState()`.
     if (!valid || state.every((word) => word === 0)) {
-      throw new RangeError(`Expected \`state\` to be four 32-bit unsigned integers not all 0, got \`${state}\``);
+      throw new RangeError(
+        `Expected \`state\` to be four 32-bit unsigned integers not all 0, got \`${state}\``,
+      );
     }
     [this.s0, this.s1, this.s2, this.s3] = state as [number, number, number, number];
   }

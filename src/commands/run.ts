@@ -9,7 +9,9 @@ import type { Config } from '../config.js';
 import { resolveConfig } from '../cli/load-config.js';
 import { ProgramsDatabase } from '../database/programs-database.js';
 import { ExitError, UserError } from '../errors.js';
-import { createLanguageModel, estimateCost } from '../llm/index.js';
+import { createLanguageModel } from '../llm/index.js';
+import type { Completion, LanguageModel } from '../llm/language-model.js';
+import { UsageMeter } from '../llm/usage.js';
 import { Random } from '../random.js';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
 import { EventLog } from '../run/event-log.js';
@@ -58,7 +60,20 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   const env = await loadEnv(options.envFile);
   const seed = config.seed ?? Math.floor(Math.random() * 2 ** 31);
   const random = new Random(seed);
-  const llm = createLanguageModel({ config, env, random: random.fork() });
+  const meter = new UsageMeter();
+  const llm = createLanguageModel({
+    llm: config.llm.provider,
+    model: config.llm.model,
+    env,
+    random: random.fork(),
+    params: config.llm.params,
+    endpoint: config.llm.openai_endpoint,
+    mockResponsesFile: config.llm.mock_responses,
+    latencyMs: config.llm.mock_latency_ms,
+    faultRate: config.llm.mock_fault_rate,
+    meter,
+    pricePerMillionTokens: config.llm.price_per_million_tokens,
+  });
   const sandbox = createSandbox({
     kind: config.sandbox.kind,
     config,
@@ -183,7 +198,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
       llm,
       clock: systemClock,
       stats,
-      costOf: (completion) => estimateCost(llm, completion),
+      costOf: (completion) => estimateCost(meter, llm, completion),
       onEvent: (event) => {
         if (event.reason === 'initial program') initialScore = event.score;
         events.write(event);
@@ -230,6 +245,13 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     throw new ExitError(1);
   }
   if (stopSignal) throw new ExitError(stopSignal === 'SIGINT' ? 130 : 143);
+}
+
+/** USD for one completion at the model's known or configured price; 0 when unknown. */
+function estimateCost(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
+  const price = meter.priceOf(llm.modelId);
+  if (!price || !completion.usage) return 0;
+  return ((completion.usage.inputTokens ?? 0) * price.input + (completion.usage.outputTokens ?? 0) * price.output) / 1e6;
 }
 
 interface Prepared {

@@ -13,7 +13,17 @@ import { Island, type IslandStats } from './island.js';
 import { buildPrompt, type Prompt } from './prompt.js';
 import { argsort, gaussian } from './sampling.js';
 import { checkScores, reduceScore, type ScoresPerTest } from './scores.js';
-import { type BestSnapshot, type DatabaseSnapshot, type IslandSnapshot, parseSnapshot } from './snapshot.js';
+import {
+  type BestSnapshot,
+  canonicalFunction,
+  type DatabaseSnapshot,
+  type IslandSnapshot,
+  parseSnapshot,
+} from './snapshot.js';
+
+export type { IslandStats } from './island.js';
+export type { Prompt } from './prompt.js';
+export type { ScoresPerTest, TestInput } from './scores.js';
 
 export interface ProgramsDatabaseOptions {
   config: ProgramsDatabaseConfig;
@@ -219,7 +229,7 @@ export class ProgramsDatabase {
       version: 1,
       config: { ...this.config },
       functionToEvolve: this.functionToEvolve,
-      template: { preface: this.template.preface, functions: this.template.functions.map(copyFunction) },
+      template: { preface: this.template.preface, functions: this.template.functions.map(canonicalFunction) },
       islands: this.islands.map((island) => ({
         generation: island.generation,
         programCount: island.programCount,
@@ -230,7 +240,7 @@ export class ProgramsDatabase {
         clusters: [...island.clusters.values()].map((cluster) => ({
           signature: [...cluster.signature],
           score: cluster.score,
-          programs: cluster.members.map(copyFunction),
+          programs: cluster.members.map(canonicalFunction),
         })),
       })),
       best: this.best
@@ -323,9 +333,17 @@ function copyFunction(fn: PyFunction): PyFunction {
 }
 
 function bestToJSON(score: number, program: PyFunction, scoresPerTest: ScoresPerTest): BestSnapshot {
-  return { score, program: copyFunction(program), scoresPerTest: [...scoresPerTest.entries()] };
+  return { score, program: canonicalFunction(program), scoresPerTest: [...scoresPerTest.entries()] };
 }
 
-function bestFromJSON(saved: BestSnapshot): { score: number; program: PyFunction; scoresPerTest: ScoresPerTest } {
-  return { score: saved.score, program: copyFunction(saved.program), scoresPerTest: new Map(saved.scoresPerTest) };
+function bestFromJSON(saved: BestSnapshot): {
+  score: number;
+  program: PyFunction;
+  scoresPerTest: ScoresPerTest;
+} {
+  return {
+    score: saved.score,
+    program: copyFunction(saved.program),
+    scoresPerTest: new Map(saved.scoresPerTest),
+  };
 }

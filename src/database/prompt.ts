@@ -3,9 +3,10 @@
  * renamed `priority_v0 … priority_v{k-1}` in ascending score order, then the bare header of
  * `priority_v{k}` for the model to complete.
  */
-import { renameFunctionCalls } from '../spec/rename.js';
+
 import { textToFunction } from '../spec/parse.js';
 import { functionToString, type Program, type PyFunction } from '../spec/program.js';
+import { renameFunctionCalls } from '../spec/rename.js';
 
 export interface Prompt {
   /** The prompt, ending with the header of the function to be completed. */
@@ -36,7 +37,15 @@ export function buildPrompt(
       docstring: i >= 1 ? improvedDocstring(functionToEvolve, i) : implementation.docstring,
     };
     // A recursive version calls itself by its own versioned name, not by the evolved name.
-    return textToFunction(renameFunctionCalls(functionToString(renamed), functionToEvolve, name));
+    const text = renameFunctionCalls(functionToString(renamed), functionToEvolve, name);
+    if (text === functionToString(renamed)) return renamed;
+    try {
+      return textToFunction(text);
+    } catch {
+      // Python ran this version, yet the parser cannot read it back: a prompt with its recursive
+      // calls unrenamed beats a run that stops.
+      return renamed;
+    }
   });
   const versionGenerated = implementations.length;
   // The header copies the last version's signature (arguments, return type, decorators), as the original.

@@ -96,11 +96,41 @@ export interface DatabaseSnapshot {
   random: [number, number, number, number];
 }
 
+const FUNCTION_KEYS = [
+  'name',
+  'args',
+  'returnType',
+  'docstring',
+  'body',
+  'indent',
+  'decorators',
+  'isAsync',
+  'trailer',
+] as const;
+
+/**
+ * A copy of `fn` with its fields in one fixed order and unset fields left out, so a snapshot's text
+ * does not depend on how each function object happened to be built.
+ */
+export function canonicalFunction(fn: PyFunction): PyFunction {
+  const copy: Record<string, unknown> = {};
+  const source = fn as unknown as Record<string, unknown>;
+  const extra = Object.keys(source)
+    .filter((key) => !(FUNCTION_KEYS as readonly string[]).includes(key))
+    .sort();
+  for (const key of [...FUNCTION_KEYS, ...extra]) {
+    if (source[key] !== undefined) copy[key] = key === 'decorators' ? [...fn.decorators] : source[key];
+  }
+  return copy as unknown as PyFunction;
+}
+
 /** Validates parsed JSON as a snapshot; the error lists each problem as `path: message`. */
 export function parseSnapshot(json: unknown): DatabaseSnapshot {
   const parsed = databaseSnapshotSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new Error(`invalid programs database checkpoint: ${problems.join('; ')}`);
   }
   const snapshot: DatabaseSnapshot = parsed.data;

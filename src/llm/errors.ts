@@ -108,7 +108,12 @@ export function networkError(hints: ProviderHints, cause: unknown): LlmApiError 
 }
 
 /** The server answered 2xx with something that is not the promised shape; asking again rarely helps. */
-export function malformedError(hints: ProviderHints, detail: string, body?: string, cause?: unknown): LlmApiError {
+export function malformedError(
+  hints: ProviderHints,
+  detail: string,
+  body?: string,
+  cause?: unknown,
+): LlmApiError {
   return new LlmApiError(`${hints.label} sent a malformed response: ${detail}`, {
     provider: hints.provider,
     responseBody: body,
@@ -121,7 +126,10 @@ export function malformedError(hints: ProviderHints, detail: string, body?: stri
  * Milliseconds to wait from `retry-after-ms` (OpenAI and Azure), or `Retry-After` as seconds or an
  * HTTP date. Undefined when absent or unreadable.
  */
-export function retryAfterFromHeaders(headers: Headers | undefined, now: number = Date.now()): number | undefined {
+export function retryAfterFromHeaders(
+  headers: Headers | undefined,
+  now: number = Date.now(),
+): number | undefined {
   if (!headers) return undefined;
   const ms = headers.get('retry-after-ms');
   if (ms !== null && /^\s*\d+(\.\d+)?\s*$/.test(ms)) return Number(ms);
@@ -148,7 +156,9 @@ function retryAfterFromBody(body: string): number | undefined {
 
 /** The Gemini API answers a bad key with 400 and a structured `API_KEY_INVALID` reason, not 401. */
 function isInvalidApiKeyBody(body: string): boolean {
-  return parseErrorDetails(body).some((detail) => (detail as { reason?: unknown }).reason === 'API_KEY_INVALID');
+  return parseErrorDetails(body).some(
+    (detail) => (detail as { reason?: unknown }).reason === 'API_KEY_INVALID',
+  );
 }
 
 function parseErrorDetails(body: string): object[] {
@@ -156,7 +166,9 @@ function parseErrorDetails(body: string): object[] {
   try {
     const parsed = JSON.parse(body) as { error?: { details?: unknown } };
     const details = parsed?.error?.details;
-    return Array.isArray(details) ? details.filter((d): d is object => typeof d === 'object' && d !== null) : [];
+    return Array.isArray(details)
+      ? details.filter((d): d is object => typeof d === 'object' && d !== null)
+      : [];
   } catch {
     return [];
   }

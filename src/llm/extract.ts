@@ -45,11 +45,12 @@ function bodyOfDef(code: string, name: string | undefined): string | undefined {
   const named = name ? lines.findIndex((line) => isDef(line) && defName(line) === name) : -1;
   const start = named >= 0 ? named : lines.findIndex(isDef);
   if (start < 0) return undefined;
+  // The header ends on the line that closes the parameter list.
   let headerEnd = start;
   let depth = 0;
   for (; headerEnd < lines.length; headerEnd++) {
     depth += bracketDelta(lines[headerEnd]!);
-    if (depth <= 0 && /:[ \t]*(#.*)?$/.test(lines[headerEnd]!)) break;
+    if (depth <= 0) break;
   }
   const header = lines[headerEnd] ?? '';
   // A one-line function (`def f(x): return x`) keeps its statement.

@@ -37,6 +37,18 @@ export function standInFetch(inner: Fetch, hints: ProviderHints): Fetch {
   };
 }
 
+/**
+ * Fetch that reads the whole body before handing the response over, so a connection cut mid-answer
+ * fails here, where the SDK reports it as a connection error, instead of in its JSON parsing.
+ */
+export function bufferingFetch(inner: Fetch): Fetch {
+  return async (input, init) => {
+    const response = await inner(input, init);
+    const body = await response.arrayBuffer();
+    return rebuild(response, body);
+  };
+}
+
 /** The error a stand-in response carries (an LlmApiError, or the abort reason), if `response` is one. */
 export function failureOf(response: unknown): unknown {
   if (typeof response === 'object' && response !== null && FAILURE in response) {
@@ -67,6 +79,10 @@ async function guardedRequest(
     const error: LlmApiError = httpError(hints, response.status, response.headers, text);
     return { error };
   }
+  return rebuild(response, body);
+}
+
+function rebuild(response: Response, body: ArrayBuffer): Response {
   return new Response(NULL_BODY_STATUSES.has(response.status) ? null : body, {
     status: response.status,
     statusText: response.statusText,

@@ -14,7 +14,7 @@ import {
   type ProviderHints,
 } from './errors.js';
 import { CHAT_SYSTEM_PROMPT, extractFunctionBody } from './extract.js';
-import type { Fetch } from './http.js';
+import { bufferingFetch, type Fetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
 
@@ -76,7 +76,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
     apiKey: options.apiKey,
     // Passed even when default so the SDK never falls back to process.env.OPENAI_BASE_URL.
     baseURL,
-    fetch: options.fetch,
+    fetch: bufferingFetch(options.fetch ?? globalThis.fetch),
     maxRetries: 0,
     // The retry policy's per-attempt timeout aborts first; this only bounds a call made without it.
     timeout: 10 * 60 * 1000,
@@ -98,7 +98,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
           { signal },
         );
         const choice = (response as { choices?: unknown }).choices;
-        const message = Array.isArray(choice) ? (choice[0] as { message?: { content?: unknown } })?.message : undefined;
+        const message = Array.isArray(choice)
+          ? (choice[0] as { message?: { content?: unknown } })?.message
+          : undefined;
         if (!message || (typeof message.content !== 'string' && message.content !== null)) {
           throw malformedError(hints, 'expected `choices[0].message.content`', JSON.stringify(response));
         }

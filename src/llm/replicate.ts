@@ -6,7 +6,7 @@
 import Replicate from 'replicate';
 import { sleep } from './abort.js';
 import { credentialFixFor, LlmApiError, malformedError, type ProviderHints } from './errors.js';
-import { failureOf, type Fetch, standInFetch } from './http.js';
+import { type Fetch, failureOf, standInFetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
 
@@ -49,7 +49,9 @@ const TERMINAL = new Set(['succeeded', 'failed', 'canceled', 'aborted']);
 export function parseReplicateModel(model: string): ModelRef {
   const match = /^([^/\s]+)\/([^/:\s]+)(?::([0-9A-Za-z]+))?$/.exec(model);
   if (!match) {
-    throw new RangeError(`Expected a Replicate model as \`owner/name\` or \`owner/name:version\`, got \`${model}\``);
+    throw new RangeError(
+      `Expected a Replicate model as \`owner/name\` or \`owner/name:version\`, got \`${model}\``,
+    );
   }
   return { owner: match[1]!, name: match[2]!, version: match[3] };
 }
@@ -118,7 +120,8 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
         throw error;
       }
       if (current.status !== 'succeeded') {
-        const reason = current.error === undefined || current.error === null ? '' : `: ${String(current.error)}`;
+        const reason =
+          current.error === undefined || current.error === null ? '' : `: ${String(current.error)}`;
         throw new LlmApiError(`Replicate prediction ${current.id} ${current.status}${reason}`, {
           provider: 'replicate',
           responseBody: JSON.stringify(current.raw),
@@ -159,7 +162,10 @@ function checkPrediction(hints: ProviderHints, value: unknown): CheckedPredictio
   if (typeof p !== 'object' || p === null || typeof p.id !== 'string' || typeof p.status !== 'string') {
     throw malformedError(hints, 'expected a prediction with `id` and `status`', safeJson(value));
   }
-  const metrics = typeof p.metrics === 'object' && p.metrics !== null ? (p.metrics as CheckedPrediction['metrics']) : undefined;
+  const metrics =
+    typeof p.metrics === 'object' && p.metrics !== null
+      ? (p.metrics as CheckedPrediction['metrics'])
+      : undefined;
   return { id: p.id, status: p.status, output: p.output, error: p.error, metrics, raw: value };
 }
 

@@ -4,7 +4,7 @@
  * the server's Retry-After, with a timeout per attempt. The caller's abort is final: it is never
  * retried and cuts a backoff short.
  */
-import { type Sleep, sleep as realSleep } from './abort.js';
+import { sleep as realSleep, type Sleep } from './abort.js';
 import { isLlmApiError, LlmApiError } from './errors.js';
 import type { Completion, LanguageModel } from './language-model.js';
 
@@ -147,7 +147,12 @@ export function withRetry(model: LanguageModel, options: RetryOptions): Language
     provider: model.provider,
     modelId: model.modelId,
     generate: (prompt: string, signal?: AbortSignal): Promise<Completion> =>
-      callWithRetry(model.provider, (attemptSignal) => model.generate(prompt, attemptSignal), options, signal),
+      callWithRetry(
+        model.provider,
+        (attemptSignal) => model.generate(prompt, attemptSignal),
+        options,
+        signal,
+      ),
   };
   const check = model.check?.bind(model);
   if (check) {

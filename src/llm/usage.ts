@@ -79,7 +79,9 @@ export class UsageMeter {
   setPrice(modelId: string, price: Price): void {
     for (const [side, value] of Object.entries(price)) {
       if (!Number.isFinite(value) || value < 0) {
-        throw new RangeError(`Expected \`pricePerMillionTokens.${side}\` to be a finite number >= 0, got \`${value}\``);
+        throw new RangeError(
+          `Expected \`pricePerMillionTokens.${side}\` to be a finite number >= 0, got \`${value}\``,
+        );
       }
     }
     this.prices.set(modelId, { input: price.input, output: price.output });
@@ -117,7 +119,9 @@ export class UsageMeter {
         inputTokens: counted ? entry.inputTokens : undefined,
         outputTokens: counted ? entry.outputTokens : undefined,
         costUsd:
-          counted && price ? (entry.inputTokens * price.input + entry.outputTokens * price.output) / 1e6 : undefined,
+          counted && price
+            ? (entry.inputTokens * price.input + entry.outputTokens * price.output) / 1e6
+            : undefined,
       };
     });
   }
@@ -141,7 +145,15 @@ export class UsageMeter {
     const key = `${provider}\u0000${modelId}`;
     let entry = this.entries.get(key);
     if (!entry) {
-      entry = { provider, modelId, requests: 0, failedRequests: 0, requestsWithUsage: 0, inputTokens: 0, outputTokens: 0 };
+      entry = {
+        provider,
+        modelId,
+        requests: 0,
+        failedRequests: 0,
+        requestsWithUsage: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+      };
       this.entries.set(key, entry);
     }
     return entry;

@@ -25,11 +25,13 @@ import gc
 import json
 import math
 import os
+import resource
 import select
 import signal
 import stat
 import struct
 import sys
+import tempfile
 import time
 import traceback
 import types
@@ -166,17 +168,15 @@ def count_processes_of(uid):
 
 def set_limit(which, value):
     try:
-        soft, hard = __import__("resource").getrlimit(which)
-        if hard != -1:
+        hard = resource.getrlimit(which)[1]
+        if hard != resource.RLIM_INFINITY:
             value = min(value, hard)
-        __import__("resource").setrlimit(which, (value, value))
+        resource.setrlimit(which, (value, value))
     except (ValueError, OSError):
         pass
 
 
 def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
-    import resource
-
     os.setsid()  # own session and process group, so a kill of the group reaches its children
     if MODE == "process":
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
@@ -210,6 +210,12 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
         # RLIMIT_NPROC counts every process of the user; in a container the pids cgroup does this.
         set_limit(resource.RLIMIT_NPROC, count_processes_of(os.getuid()) + PIDS_LIMIT)
 
+    # The warm parent seeded these once; without a reseed every candidate would draw the same
+    # numbers. (numpy's argument-less seed() costs ~20 ms in a fresh fork; an explicit seed does not.)
+    random.seed()
+    if numpy is not None:
+        numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
+
     data = bytearray()
     while True:
         chunk = os.read(job_r, 1 << 16)
@@ -223,10 +229,6 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     del data
     total = float(job["timeout"]) * len(job["inputs"])
     set_limit(resource.RLIMIT_CPU, int(math.ceil(total)) + 1)
-    # The warm parent seeded these once; without a reseed every candidate would draw the same numbers.
-    random.seed()
-    if numpy is not None:
-        numpy.random.seed()
     run_candidate(job, score_w)
     flush_stdio()
     os._exit(0)
@@ -256,7 +258,11 @@ def describe_exception(exc):
 
 def print_traceback(exc):
     try:
-        traceback.print_exception(type(exc), exc, exc.__traceback__)
+        # Start at the candidate's first frame: the harness's own frames are noise in the excerpt.
+        tb = exc.__traceback__
+        while tb is not None and tb.tb_frame.f_code.co_filename != "<candidate>":
+            tb = tb.tb_next
+        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
     except BaseException:
         pass
 
@@ -303,10 +309,12 @@ def run_candidate(job, score_fd):
 
     try:
         code = compile(job["program"], "<candidate>", "exec")
-    except (SyntaxError, ValueError) as exc:
-        detail = describe_exception(exc)
-        line = getattr(exc, "lineno", None)
-        send(0, "syntax-error", detail + (" (line %d)" % line if line else ""))
+    except SyntaxError as exc:
+        line = " (line %d)" % exc.lineno if exc.lineno else ""
+        send(0, "syntax-error", "%s: %s%s" % (type(exc).__name__, exc.msg, line))
+        return
+    except ValueError as exc:  # e.g. a null byte in the source
+        send(0, "syntax-error", describe_exception(exc))
         return
     except BaseException as exc:
         fail(0, exc)
@@ -349,12 +357,8 @@ def run_candidate(job, score_fd):
 class Spare:
     """A child forked ahead of time, waiting for its job: the fork is off the critical path."""
 
-    counter = 0
-
     def __init__(self):
-        Spare.counter += 1
-        self.workdir = os.path.join(WORK_ROOT, "job-%d" % Spare.counter)
-        os.mkdir(self.workdir, 0o700)
+        self.workdir = tempfile.mkdtemp(prefix="job-", dir=WORK_ROOT)
         if DROP_TO:
             os.chown(self.workdir, DROP_TO[0], DROP_TO[1])
         job_r, self.job_w = os.pipe()
@@ -513,9 +517,9 @@ def wipe_tree(path):
 
 
 def remove_ipc_objects():
-    """System V IPC objects outlive their creator; remove the ones our uid made."""
+    """System V IPC objects outlive their creator. The container has its own IPC namespace in
+    which only candidates create objects, so every one found is removed."""
     ok = True
-    uid = os.getuid()
     for kind, remove in (
         ("shm", lambda i: _libc.shmctl(i, IPC_RMID, None)),
         ("msg", lambda i: _libc.msgctl(i, IPC_RMID, None)),
@@ -528,13 +532,8 @@ def remove_ipc_objects():
             continue
         for row in rows:
             fields = row.split()
-            # Columns: key id perms ... uid (the 8th column for shm, 5th for msg? differs) -> find by header
-            if len(fields) < 2:
-                continue
-            ident = int(fields[1])
-            if remove(ident) != 0 and ctypes.get_errno() not in (errno.EINVAL, errno.EIDRM):
-                ok = False
-    del uid
+            if len(fields) > 1 and remove(int(fields[1])) != 0:
+                ok = ok and ctypes.get_errno() in (errno.EINVAL, errno.EIDRM)
     return ok
 
 
@@ -644,10 +643,10 @@ class Job:
             """Handles complete result lines; returns True when the job is over."""
             nonlocal lines
             while True:
-                if len(lines) > MAX_RESULT_LINE:
-                    report("invalid-score", "the candidate wrote an oversized result")
-                    return True
                 cut = lines.find(b"\n")
+                if cut > MAX_RESULT_LINE or (cut < 0 and len(lines) > MAX_RESULT_LINE):
+                    report("invalid-score", "the candidate process wrote an oversized result")
+                    return True
                 if cut < 0:
                     return False
                 line = bytes(lines[:cut])
@@ -707,6 +706,7 @@ class Job:
                 break
             if time.monotonic() >= deadline:
                 kill_candidates(spare)
+                drain_output()
                 report("timeout", "exceeded the time limit of %g s" % self.timeout)
                 break
         clean = cleanup(spare)
@@ -789,7 +789,7 @@ def main():
                 break
             select.select([0], [], [])
             if not stdin.fill():
-                kill_candidates(spare)
+                cleanup(spare)
                 return
         message = pending.pop(0)
         if message.get("type") != "job":

@@ -14,10 +14,34 @@ const CHI2_DF2 = 13.82;
 describe('Island clustering', () => {
   it('puts programs with the same per-test scores in one cluster and different ones apart', () => {
     const island = new Island(0, 0, dbConfig());
-    island.register(priority('  return 1'), new Map([['3', 1], ['4', 2]]));
-    island.register(priority('  return 2'), new Map([['3', 1], ['4', 2]]));
-    island.register(priority('  return 3'), new Map([['3', 2], ['4', 1]]));
-    island.register(priority('  return 4'), new Map([['3', 2], ['4', 2]]));
+    island.register(
+      priority('  return 1'),
+      new Map([
+        ['3', 1],
+        ['4', 2],
+      ]),
+    );
+    island.register(
+      priority('  return 2'),
+      new Map([
+        ['3', 1],
+        ['4', 2],
+      ]),
+    );
+    island.register(
+      priority('  return 3'),
+      new Map([
+        ['3', 2],
+        ['4', 1],
+      ]),
+    );
+    island.register(
+      priority('  return 4'),
+      new Map([
+        ['3', 2],
+        ['4', 2],
+      ]),
+    );
     expect(island.clusters.size).toBe(3);
     expect([...island.clusters.values()].map((cluster) => cluster.size)).toEqual([2, 1, 1]);
     // Under `last`, two signatures share a score yet stay separate clusters.
@@ -38,7 +62,9 @@ describe('Island clustering', () => {
 describe('Island cluster sampling', () => {
   function islandWithScores(scores: number[], settings = {}): Island {
     const island = new Island(0, 0, dbConfig({ functions_per_prompt: 1, ...settings }));
-    scores.forEach((score, i) => island.register(priority(`  return ${i}`), one(score)));
+    scores.forEach((score, i) => {
+      island.register(priority(`  return ${i}`), one(score));
+    });
     return island;
   }
 
@@ -76,7 +102,10 @@ describe('Island cluster sampling', () => {
 
   it('returns the chosen versions in ascending score order', () => {
     const scores = [5, -1, 3, 0.5];
-    const island = islandWithScores(scores, { functions_per_prompt: 3, cluster_sampling_temperature_init: 10 });
+    const island = islandWithScores(scores, {
+      functions_per_prompt: 3,
+      cluster_sampling_temperature_init: 10,
+    });
     const random = new Random(1);
     for (let i = 0; i < 200; i++) {
       const chosen = island.sampleImplementations(random);
@@ -94,7 +123,9 @@ describe('Island cluster sampling', () => {
   });
 
   it('refuses to sample an empty island', () => {
-    expect(() => new Island(4, 0, dbConfig()).sampleImplementations(new Random(1))).toThrow(/island 4 is empty/);
+    expect(() => new Island(4, 0, dbConfig()).sampleImplementations(new Random(1))).toThrow(
+      /island 4 is empty/,
+    );
   });
 });
 

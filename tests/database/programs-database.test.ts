@@ -50,7 +50,9 @@ describe('ProgramsDatabase prompts', () => {
     db.registerInitial(template.getFunction('priority'), one(-1));
     const prompt = db.getPrompt();
     expect(prompt.code).toBe(
-      `${template.preface.replace(/\n*$/, '')}
+      `"""Finds large cap sets."""
+import numpy as np
+import utils_capset
 
 def priority_v0(element, n):
   """Returns the priority with which we want to add \`element\` to the cap set."""
@@ -174,12 +176,24 @@ describe('ProgramsDatabase resets', () => {
       const founder = report.founderIslandIds[i]!;
       expect(kept).toContain(founder);
       // A reset island holds exactly its founder's best program.
-      expect(stats[id]).toMatchObject({ bestScore: SCORES[founder], generation: 1, programCount: 1, clusterCount: 1 });
+      expect(stats[id]).toMatchObject({
+        bestScore: SCORES[founder],
+        generation: 1,
+        programCount: 1,
+        clusterCount: 1,
+      });
       expect(db.islandReports()[id]!.bestProgram?.body).toBe(`  return ${SCORES[founder]}`);
     });
     expect(db.resetCount).toBe(1);
     // The best program of the run is never lost.
     expect(db.bestScore).toBe(17);
+  });
+
+  it('has nothing to reset with a single island', () => {
+    const db = database({ num_islands: 1 });
+    db.registerInitial(priority('  return 0'), one(1));
+    expect(db.resetIslands()).toEqual({ resetIslandIds: [], founderIslandIds: [] });
+    expect(db.islandStats()[0]).toMatchObject({ generation: 0, programCount: 1 });
   });
 
   it('breaks ties with noise from the seeded generator', () => {
@@ -226,7 +240,12 @@ describe('ProgramsDatabase resets', () => {
     expect(trigger.reset).toEqual({ resetIslandIds: [0], founderIslandIds: [1] });
     expect(db.islandStats()[0]).toMatchObject({ generation: 1, programCount: 1, bestScore: 1 });
 
-    const late = db.registerProgram(priority('  return 3'), prompt.islandId, prompt.islandGeneration, one(50));
+    const late = db.registerProgram(
+      priority('  return 3'),
+      prompt.islandId,
+      prompt.islandGeneration,
+      one(50),
+    );
     expect(late).toEqual({ registered: false, reason: 'stale-island', score: 50, newBest: true });
     expect(db.islandStats()[0]).toMatchObject({ generation: 1, programCount: 1, bestScore: 1 });
     expect(db.staleResultsDropped).toBe(1);
@@ -236,7 +255,9 @@ describe('ProgramsDatabase resets', () => {
     let fresh = db.getPrompt();
     while (fresh.islandId !== 0) fresh = db.getPrompt();
     expect(fresh.islandGeneration).toBe(1);
-    expect(db.registerProgram(priority('  return 4'), 0, fresh.islandGeneration, one(2)).registered).toBe(true);
+    expect(db.registerProgram(priority('  return 4'), 0, fresh.islandGeneration, one(2)).registered).toBe(
+      true,
+    );
   });
 });
 
@@ -246,7 +267,13 @@ describe('ProgramsDatabase checkpoints', () => {
       { num_islands: 4, functions_per_prompt: 3, reset_period: 100, score_reduction: 'mean' },
       { clock, seed: 5 },
     );
-    db.registerInitial(template.getFunction('priority'), new Map([['3', 1], ['10', 2]]));
+    db.registerInitial(
+      template.getFunction('priority'),
+      new Map([
+        ['3', 1],
+        ['10', 2],
+      ]),
+    );
     for (let i = 0; i < 40; i++) {
       const prompt = db.getPrompt();
       clock.advance(7_000);
@@ -255,7 +282,10 @@ describe('ProgramsDatabase checkpoints', () => {
         priority(body, { returnType: i % 2 ? 'float' : undefined }),
         prompt.islandId,
         prompt.islandGeneration,
-        new Map([['3', i % 5], ['10', (i * 7) % 11]]),
+        new Map([
+          ['3', i % 5],
+          ['10', (i * 7) % 11],
+        ]),
       );
     }
     return db;
@@ -267,7 +297,10 @@ describe('ProgramsDatabase checkpoints', () => {
     expect(db.resetCount).toBeGreaterThan(0);
     const text = JSON.stringify(db.toJSON());
     const restoredClock = new ManualClock(123_456_789);
-    const restored = ProgramsDatabase.fromJSON(JSON.parse(text), { random: new Random(999), clock: restoredClock });
+    const restored = ProgramsDatabase.fromJSON(JSON.parse(text), {
+      random: new Random(999),
+      clock: restoredClock,
+    });
     expect(JSON.stringify(restored.toJSON())).toBe(text);
     expect(restored.islandStats()).toEqual(db.islandStats());
     expect(restored.bestRecord).toEqual(db.bestRecord);
@@ -279,7 +312,10 @@ describe('ProgramsDatabase checkpoints', () => {
       clock.advance(9_000);
       restoredClock.advance(9_000);
       const fn = priority(`  return ${i}`);
-      const scores = new Map([['3', i % 4], ['10', i % 6]]);
+      const scores = new Map([
+        ['3', i % 4],
+        ['10', i % 6],
+      ]);
       expect(restored.registerProgram(fn, b.islandId, b.islandGeneration, scores)).toEqual(
         db.registerProgram(fn, a.islandId, a.islandGeneration, scores),
       );
@@ -300,13 +336,13 @@ describe('ProgramsDatabase checkpoints', () => {
     const json = JSON.parse(JSON.stringify(busyDatabase(new ManualClock()).toJSON()));
     json.islands[1].clusters[0].score = 'high';
     delete json.random;
-    expect(() => ProgramsDatabase.fromJSON(json, { random: new Random(1), clock: new ManualClock() })).toThrow(
-      /islands\.1\.clusters\.0\.score: .*random: /s,
-    );
+    expect(() =>
+      ProgramsDatabase.fromJSON(json, { random: new Random(1), clock: new ManualClock() }),
+    ).toThrow(/islands\.1\.clusters\.0\.score: .*random: /s);
     const wrongCount = JSON.parse(JSON.stringify(database({ num_islands: 2 }).toJSON()));
     wrongCount.config.num_islands = 3;
-    expect(() => ProgramsDatabase.fromJSON(wrongCount, { random: new Random(1), clock: new ManualClock() })).toThrow(
-      /2 islands but num_islands is 3/,
-    );
+    expect(() =>
+      ProgramsDatabase.fromJSON(wrongCount, { random: new Random(1), clock: new ManualClock() }),
+    ).toThrow(/2 islands but num_islands is 3/);
   });
 });

@@ -4,25 +4,30 @@ import { Random } from '../../src/random.js';
 
 describe('softmax (ported cases of the original)', () => {
   const cases: number[][] = [[10, 9, -1000], new Array(50).fill(0)];
-  it.each(cases)('gives probabilities that sum to 1 and sharpen as the temperature drops (%#)', (...logits) => {
-    const cold = softmax(logits, 1);
-    const hot = softmax(logits, 5);
-    for (const probabilities of [cold, hot]) {
-      expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
-      for (const p of probabilities) expect(p).toBeGreaterThanOrEqual(0);
-      for (const p of probabilities) expect(p).toBeLessThanOrEqual(1);
-    }
-    if (!logits.every((logit) => logit === logits[0])) {
-      expect(Math.max(...cold)).toBeGreaterThan(Math.max(...hot));
-    }
-  });
+  it.each(cases)(
+    'gives probabilities that sum to 1 and sharpen as the temperature drops (%#)',
+    (...logits) => {
+      const cold = softmax(logits, 1);
+      const hot = softmax(logits, 5);
+      for (const probabilities of [cold, hot]) {
+        expect(probabilities.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+        for (const p of probabilities) expect(p).toBeGreaterThanOrEqual(0);
+        for (const p of probabilities) expect(p).toBeLessThanOrEqual(1);
+      }
+      if (!logits.every((logit) => logit === logits[0])) {
+        expect(Math.max(...cold)).toBeGreaterThan(Math.max(...hot));
+      }
+    },
+  );
 
   it.each([
     { temperature: 1, expected: [0.6590012, 0.242433, 0.0985659] },
     { temperature: 2, expected: [0.50168777, 0.304289, 0.19402324] },
   ])('matches scipy at temperature $temperature', ({ temperature, expected }) => {
     const probabilities = softmax([2.0, 1.0, 0.1], temperature);
-    probabilities.forEach((p, i) => expect(p).toBeCloseTo(expected[i]!, 5));
+    probabilities.forEach((p, i) => {
+      expect(p).toBeCloseTo(expected[i]!, 5);
+    });
   });
 
   it.each([

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# A whole run with the mock model on the real Docker sandbox; fails unless the report exists and the
+# best score beats the initial program's.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+reports="$(mktemp -d /tmp/funsearch-smoke.XXXXXX)"
+trap 'rm -rf "$reports"' EXIT
+npx funsearch -s specs/cap_set.py -t test-inputs/cap_set.txt --llm mock --mock-latency 100 \
+  --num-samplers 2 --samples-per-prompt 4 --total-llm-samples 6 --num-islands 3 --seed 7 \
+  --report-dir "$reports" --log-level warn
+run_dir="$(ls -d "$reports"/*/ | head -1)"
+for file in summary.json report.txt events.jsonl checkpoint.json run.log island_0_best_program.py; do
+  [ -s "$run_dir/$file" ] || { echo "smoke: $file missing from $run_dir"; exit 1; }
+done
+node -e '
+  const s = require(process.argv[1] + "/summary.json");
+  console.log(`smoke: best ${s.bestScore}, initial ${s.initialScore}, samples ${s.samples}, evaluations ${s.evaluations}`);
+  if (!(s.bestScore > s.initialScore)) { console.error("smoke: the best score does not beat the initial program"); process.exit(1); }
+' "$run_dir"
+# The best program is a whole runnable program: run it on the host.
+python3 - "$run_dir/island_0_best_program.py" <<'PY'
+import sys, types
+source = open(sys.argv[1]).read()
+namespace = {}
+exec(compile(source, sys.argv[1], "exec"), namespace)
+print("smoke: island 0 best program scores", namespace["evaluate"](3), "on n=3")
+PY
+leftover="$(docker ps -aq --filter label=funsearch.run)"
+[ -z "$leftover" ] || { echo "smoke: containers left over: $leftover"; exit 1; }
+echo "smoke: ok"

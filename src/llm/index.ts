@@ -1,0 +1,215 @@
+/**
+ * Picks and builds the language model of a run from the provider name, the environment (tokens and
+ * base URLs, looked up in the record given, never in process.env) and the options, wrapped with the
+ * usage meter and the retry policy.
+ */
+import { UserError } from '../errors.js';
+import type { Random } from '../random.js';
+import type { Sleep } from './abort.js';
+import { createGeminiModel, VERTEX_DEFAULT_LOCATION, type VertexOptions } from './gemini.js';
+import type { Fetch } from './http.js';
+import type { LanguageModel } from './language-model.js';
+import { createMockModel, loadMockResponses, type MockFault } from './mock.js';
+import { createOpenAIModel, type OpenAIEndpoint } from './openai.js';
+import type { Params } from './params.js';
+import { createReplicateModel } from './replicate.js';
+import { type RetryEvent, type RetryPolicy, resolvePolicy, withRetry } from './retry.js';
+import { createStarCoderModel } from './starcoder.js';
+import { type Price, type UsageMeter, withUsage } from './usage.js';
+
+export const LLM_PROVIDER_NAMES = ['replicate', 'openai', 'gemini', 'starcoder', 'mock'] as const;
+export type LlmProviderName = (typeof LLM_PROVIDER_NAMES)[number];
+
+export interface CreateLanguageModelOptions {
+  llm: LlmProviderName;
+  /** Model id; each provider has its default. */
+  model?: string;
+  /** Where tokens and base URLs are looked up (the CLI passes process.env merged with .env). */
+  env: Record<string, string | undefined>;
+  /** Replaces globalThis.fetch for the HTTP providers. */
+  fetch?: Fetch;
+  /** The run's seeded generator: the mock's answers and the retry jitter are drawn from forks of it. */
+  random: Random;
+  /** Provider-specific request parameters merged over the defaults (`null` removes a default). */
+  params?: Params;
+  /** OpenAI: `chat` (default) or `completions` for base code models. */
+  endpoint?: OpenAIEndpoint;
+  /** Mock: file of candidate bodies (JSON array of strings, or bodies separated by `# ---` lines). */
+  mockResponsesFile?: string;
+  /** Mock: latency per answer, ms (default 1000). */
+  latencyMs?: number;
+  /** Mock: share of answers that are faults, 0..1 (default 0). */
+  faultRate?: number;
+  /** Mock: fault kinds to inject (default all). */
+  faults?: readonly MockFault[];
+  /** Retry policy overrides; `sleep` is injected in tests. */
+  retry?: Partial<RetryPolicy> & { sleep?: Sleep; onRetry?: (event: RetryEvent) => void };
+  /** Counts tokens, requests and cost of every attempt. */
+  meter?: UsageMeter;
+  /** Price of this model for the meter, USD per million tokens (overrides the built-in table). */
+  pricePerMillionTokens?: Price;
+  /** Gemini on Vertex AI: google-auth-library options (default: Application Default Credentials). */
+  googleAuthOptions?: VertexOptions['googleAuthOptions'];
+  /** Replicate: between polls of a prediction, ms (default 500). */
+  pollIntervalMs?: number;
+}
+
+/** The request timeout of the mock: its hangs should cost seconds, not the three minutes of a real API. */
+function mockTimeoutMs(latencyMs: number): number {
+  return Math.max(1000, 5 * latencyMs);
+}
+
+/**
+ * The run's language model. Throws UserError for a missing token (naming the variable) or an
+ * invalid option; the model's calls reject with LlmApiError (see ./errors.ts).
+ */
+export function createLanguageModel(options: CreateLanguageModelOptions): LanguageModel {
+  let provider: LanguageModel;
+  try {
+    provider = buildProvider(options);
+  } catch (error) {
+    // Option checks throw RangeError with a message naming the option: a user mistake here.
+    if (error instanceof RangeError) throw new UserError(error.message);
+    throw error;
+  }
+  let model = provider;
+  if (options.meter) {
+    if (options.pricePerMillionTokens) options.meter.setPrice(model.modelId, options.pricePerMillionTokens);
+    model = withUsage(model, options.meter);
+  }
+  const { sleep, onRetry, ...policy } = options.retry ?? {};
+  const requestTimeoutMs =
+    policy.requestTimeoutMs ??
+    (options.llm === 'mock' ? mockTimeoutMs(options.latencyMs ?? 1000) : undefined);
+  const retryOptions = {
+    ...policy,
+    ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
+    random: options.random.fork(),
+    sleep,
+    onRetry,
+  };
+  try {
+    resolvePolicy(retryOptions);
+  } catch (error) {
+    throw new UserError((error as Error).message);
+  }
+  return withRetry(model, retryOptions);
+}
+
+function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
+  const { env, fetch, params, model } = options;
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value ? value : undefined;
+  };
+  switch (options.llm) {
+    case 'replicate':
+      return createReplicateModel({
+        apiKey: required(get('REPLICATE_API_TOKEN'), 'REPLICATE_API_TOKEN', 'Replicate'),
+        baseUrl: get('REPLICATE_BASE_URL'),
+        fetch,
+        model,
+        params,
+        pollIntervalMs: options.pollIntervalMs,
+      });
+    case 'openai': {
+      const baseUrl = get('OPENAI_BASE_URL');
+      // Local OpenAI-compatible servers rarely check the key, but the SDK insists on one.
+      const apiKey = baseUrl ? (get('OPENAI_API_KEY') ?? 'not-needed') : get('OPENAI_API_KEY');
+      return createOpenAIModel({
+        apiKey: required(
+          apiKey,
+          'OPENAI_API_KEY',
+          'OpenAI',
+          'or set OPENAI_BASE_URL for a local OpenAI-compatible server',
+        ),
+        baseUrl,
+        fetch,
+        model,
+        params,
+        endpoint: options.endpoint,
+      });
+    }
+    case 'gemini': {
+      const apiKey = get('GEMINI_API_KEY') ?? get('GOOGLE_API_KEY');
+      const project = get('GOOGLE_CLOUD_PROJECT');
+      const useVertex = isTrue(get('GOOGLE_GENAI_USE_VERTEXAI')) || (!apiKey && project !== undefined);
+      if (useVertex) {
+        return createGeminiModel({
+          vertex: {
+            project: required(project, 'GOOGLE_CLOUD_PROJECT', 'Gemini on Vertex AI'),
+            location: get('GOOGLE_CLOUD_LOCATION') ?? VERTEX_DEFAULT_LOCATION,
+            googleAuthOptions: options.googleAuthOptions,
+          },
+          baseUrl: get('GOOGLE_VERTEX_BASE_URL'),
+          fetch,
+          model,
+          params,
+        });
+      }
+      return createGeminiModel({
+        apiKey: required(apiKey, 'GEMINI_API_KEY', 'Gemini', 'or set GOOGLE_CLOUD_PROJECT to use Vertex AI'),
+        baseUrl: get('GOOGLE_GEMINI_BASE_URL'),
+        fetch,
+        model,
+        params,
+      });
+    }
+    case 'starcoder': {
+      const baseUrl = get('STARCODER_BASE_URL');
+      const apiKey = get('HF_TOKEN');
+      return createStarCoderModel({
+        // Hugging Face's router needs a token; a server of your own may not.
+        apiKey: baseUrl
+          ? apiKey
+          : required(
+              apiKey,
+              'HF_TOKEN',
+              'StarCoder on Hugging Face',
+              'or set STARCODER_BASE_URL to a server of your own',
+            ),
+        baseUrl,
+        fetch,
+        model,
+        params,
+      });
+    }
+    case 'mock':
+      return createMockModel({
+        random: options.random.fork(),
+        responses: options.mockResponsesFile ? loadMockResponses(options.mockResponsesFile) : undefined,
+        latencyMs: options.latencyMs,
+        faultRate: options.faultRate,
+        faults: options.faults,
+      });
+    default:
+      throw new UserError(
+        `Unknown language model provider \`${String(options.llm)}\`: expected one of ${LLM_PROVIDER_NAMES.join(', ')}`,
+      );
+  }
+}
+
+function required(value: string | undefined, variable: string, what: string, alternative?: string): string {
+  if (value === undefined) {
+    const other = alternative ? ` (${alternative})` : '';
+    throw new UserError(`${what} needs ${variable}: set it in the environment or .env${other}`);
+  }
+  return value;
+}
+
+function isTrue(value: string | undefined): boolean {
+  return value !== undefined && ['1', 'true', 'yes'].includes(value.toLowerCase());
+}
+
+export { isLlmApiError, LlmApiError } from './errors.js';
+export type { Completion, LanguageModel, TokenUsage } from './language-model.js';
+export { MOCK_FAULTS, type MockFault } from './mock.js';
+export type { OpenAIEndpoint } from './openai.js';
+export { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js';
+export {
+  type ModelUsage,
+  PRICES_PER_MILLION_TOKENS,
+  type Price,
+  UsageMeter,
+  type UsageTotals,
+} from './usage.js';

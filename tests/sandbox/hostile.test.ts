@@ -1,0 +1,194 @@
+/**
+ * Hostile candidates against both sandboxes (issue 3). Each case in hostile-cases.ts runs once per
+ * sandbox, and after it: its follow-up jobs, a known-good job (the sandbox still serves correctly),
+ * and a search of the host's /proc for any process the case left behind. One sandbox per describe
+ * block serves every case, so state leaking from one candidate to the next is tested too.
+ *
+ * Docker cases skip (with the reason in the suite name) only when no engine answers and CI is not
+ * set; under CI=true a missing engine fails them.
+ */
+import Docker from 'dockerode';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { createSandbox } from '../../src/sandbox/index.js';
+import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
+import {
+  type CannotHold,
+  GOOD_PROGRAM,
+  goodScore,
+  HOSTILE_CASES,
+  type HostileCase,
+  type SandboxKind,
+} from './hostile-cases.js';
+import {
+  accepts,
+  expectationFor,
+  findTagged,
+  formatExpectation,
+  formatOutcome,
+  goodInput,
+  HostileEnvironment,
+  killTagged,
+  waitUntilGone,
+} from './helpers/hostile-host.js';
+
+const LABEL = 'funsearch.run';
+const MEMORY_MB = 256;
+const config = parseConfig({
+  docker_image: 'funsearch-base:local',
+  num_evaluators: 2,
+  timeout: 2,
+  sandbox: { memory_mb: MEMORY_MB },
+});
+
+const docker = new Docker();
+const engineAnswers = await docker.ping().then(
+  () => true,
+  () => false,
+);
+const dockerSkip =
+  engineAnswers || process.env.CI === 'true' ? null : 'no Docker engine answers (docker ping failed)';
+
+/** Everything the process sandbox's candidates are, learnt from a probe job. */
+interface CandidateIdentity {
+  uid: number;
+}
+
+for (const kind of ['docker', 'process'] as const) {
+  const suiteSkip = kind === 'docker' ? dockerSkip : null;
+  const suiteName = `hostile candidates against the ${kind} sandbox${suiteSkip ? ` (skipped: ${suiteSkip})` : ''}`;
+
+  describe.skipIf(suiteSkip !== null)(suiteName, () => {
+    const environment = new HostileEnvironment();
+    const tags: string[] = [];
+    let sandbox: Sandbox | undefined;
+    let identity: CandidateIdentity = { uid: -1 };
+    let sessionLabel: string | null = null;
+    let containersBefore = new Set<string>();
+
+    beforeAll(async () => {
+      await environment.setUp(); // tokens in process.env and .env in cwd BEFORE the sandbox exists
+      if (kind === 'docker') containersBefore = new Set((await labelledContainers()).map((c) => c.Id));
+      sandbox = createSandbox({ kind, config });
+      await sandbox.start();
+      const probe = await runJob(sandbox, 'def evaluate(n):\n    import os\n    return os.getuid()\n', 3, 20);
+      if (probe.kind !== 'ok') throw new Error(`the uid probe job failed: ${formatOutcome(probe)}`);
+      identity = { uid: probe.score };
+      if (kind === 'docker') sessionLabel = await labelOfOurContainers(containersBefore);
+    });
+
+    afterAll(async () => {
+      await sandbox?.close();
+      for (const tag of tags) await killTagged(tag);
+      await environment.tearDown();
+    });
+
+    for (const hostile of HOSTILE_CASES) {
+      const always = alwaysCannotHold(hostile.cannotHold?.[kind]);
+      const name = always ? `${hostile.id}: ${hostile.title} — skipped: ${always}` : `${hostile.id}: ${hostile.title}`;
+      it.skipIf(always !== null)(name, async (context) => {
+        const conditional = conditionalCannotHold(hostile.cannotHold?.[kind], identity.uid);
+        context.skip(conditional !== null, conditional ?? undefined);
+        const ctx = environment.context(kind, MEMORY_MB);
+        tags.push(ctx.tag);
+        await runCase(sandbox!, kind, hostile, ctx);
+      });
+    }
+
+    it('close() releases every container and process of the suite', async () => {
+      await sandbox!.close();
+      await sandbox!.close(); // idempotent
+      const alive = tags.flatMap((tag) => findTagged(tag));
+      expect(alive, 'candidate processes alive after close()').toEqual([]);
+      if (kind === 'docker') {
+        const left = (await labelledContainers()).filter(
+          (c) => !containersBefore.has(c.Id) && (sessionLabel === null || c.Labels[LABEL] === sessionLabel),
+        );
+        expect(
+          left.map((c) => `${c.Id.slice(0, 12)} ${c.State} ${LABEL}=${c.Labels[LABEL]}`),
+          'containers of this sandbox left after close()',
+        ).toEqual([]);
+      }
+    });
+  });
+}
+
+async function runCase(
+  sandbox: Sandbox,
+  kind: SandboxKind,
+  hostile: HostileCase,
+  ctx: ReturnType<HostileEnvironment['context']>,
+): Promise<void> {
+  try {
+    const outcome = await sandbox.run(job(hostile.program(ctx), 3, hostile.timeoutSeconds));
+    const expected = expectationFor(hostile, kind);
+    expect
+      .soft(accepts(outcome, expected), `${hostile.id}: expected ${formatExpectation(expected)}, got ${formatOutcome(outcome)}`)
+      .toBe(true);
+
+    const leftover = await waitUntilGone(ctx.tag);
+    expect
+      .soft(
+        leftover.map((p) => `pid ${p.pid} (state ${p.state})`),
+        `${hostile.id}: candidate processes still alive after the outcome`,
+      )
+      .toEqual([]);
+    await killTagged(ctx.tag); // so one finding does not spoil the cases after it
+
+    for (const followUp of hostile.followUps ?? []) {
+      const next = await sandbox.run(job(followUp.program(ctx, outcome), 3, 20));
+      expect
+        .soft(
+          accepts(next, followUp.expect),
+          `${hostile.id}, ${followUp.title}: expected ${formatExpectation(followUp.expect)}, got ${formatOutcome(next)}`,
+        )
+        .toBe(true);
+    }
+    if (kind === 'process' && hostile.hostCheck) {
+      expect.soft(await hostile.hostCheck(ctx, outcome), `${hostile.id}: host-side check`).toEqual([]);
+    }
+
+    const k = goodInput();
+    const good = await runJob(sandbox, GOOD_PROGRAM, k, 20);
+    expect(
+      good.kind === 'ok' && good.score === goodScore(k),
+      `${hostile.id}: the known-good job after it must give ok ${goodScore(k)}, got ${formatOutcome(good)}`,
+    ).toBe(true);
+  } finally {
+    await killTagged(ctx.tag);
+  }
+}
+
+function job(program: string, input: number, timeoutSeconds: number): SandboxJob {
+  return { program, functionToRun: 'evaluate', testInput: String(input), timeoutSeconds };
+}
+
+function runJob(sandbox: Sandbox, program: string, input: number, timeoutSeconds: number): Promise<Outcome> {
+  return sandbox.run(job(program, input, timeoutSeconds));
+}
+
+function alwaysCannotHold(reason: CannotHold | undefined): string | null {
+  return typeof reason === 'string' ? reason : null;
+}
+
+function conditionalCannotHold(reason: CannotHold | undefined, candidateUid: number): string | null {
+  if (reason === undefined || typeof reason === 'string') return null;
+  const applies = reason.when === 'as-root' ? candidateUid === 0 : candidateUid === process.getuid?.();
+  return applies ? `process sandbox cannot hold it here: ${reason.reason} (candidate uid ${candidateUid})` : null;
+}
+
+async function labelledContainers(): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: [LABEL] } });
+}
+
+/**
+ * The value of the run label on this sandbox's containers, so containers of other sandboxes on the
+ * same engine (parallel test runs) are not counted against this one. Null when it is ambiguous:
+ * then every labelled container created since the suite started counts.
+ */
+async function labelOfOurContainers(before: Set<string>): Promise<string | null> {
+  const values = new Set(
+    (await labelledContainers()).filter((c) => !before.has(c.Id)).map((c) => c.Labels[LABEL] ?? ''),
+  );
+  return values.size === 1 ? [...values][0]! : null;
+}
