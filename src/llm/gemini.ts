@@ -113,12 +113,14 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
 
   /** Per-call fetch so this call alone knows whether its request reached the network. */
   const tracked = () => {
-    const state = { sent: false, fetch: undefined as unknown as Fetch };
-    state.fetch = (input, init) => {
-      state.sent = true;
-      return fetch(input, init);
+    const call: { sent: boolean; fetch: Fetch } = {
+      sent: false,
+      fetch: (input, init) => {
+        call.sent = true;
+        return fetch(input, init);
+      },
     };
-    return state;
+    return call;
   };
 
   return {

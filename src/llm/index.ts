@@ -9,7 +9,7 @@ import type { Sleep } from './abort.js';
 import { createGeminiModel, VERTEX_DEFAULT_LOCATION, type VertexOptions } from './gemini.js';
 import type { Fetch } from './http.js';
 import type { LanguageModel } from './language-model.js';
-import { createMockModel, loadMockResponses, type MockFault } from './mock.js';
+import { createMockModel, loadMockResponses, MOCK_DEFAULT_LATENCY_MS, type MockFault } from './mock.js';
 import { createOpenAIModel, type OpenAIEndpoint } from './openai.js';
 import type { Params } from './params.js';
 import { createReplicateModel } from './replicate.js';
@@ -80,7 +80,7 @@ export function createLanguageModel(options: CreateLanguageModelOptions): Langua
   const { sleep, onRetry, ...policy } = options.retry ?? {};
   const requestTimeoutMs =
     policy.requestTimeoutMs ??
-    (options.llm === 'mock' ? mockTimeoutMs(options.latencyMs ?? 1000) : undefined);
+    (options.llm === 'mock' ? mockTimeoutMs(options.latencyMs ?? MOCK_DEFAULT_LATENCY_MS) : undefined);
   const retryOptions = {
     ...policy,
     ...(requestTimeoutMs === undefined ? {} : { requestTimeoutMs }),
@@ -128,6 +128,8 @@ function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
         model,
         params,
         endpoint: options.endpoint,
+        organization: get('OPENAI_ORG_ID'),
+        project: get('OPENAI_PROJECT_ID'),
       });
     }
     case 'gemini': {
@@ -202,14 +204,24 @@ function isTrue(value: string | undefined): boolean {
 }
 
 export { isLlmApiError, LlmApiError } from './errors.js';
+export { createGeminiModel } from './gemini.js';
 export type { Completion, LanguageModel, TokenUsage } from './language-model.js';
-export { MOCK_FAULTS, type MockFault } from './mock.js';
-export type { OpenAIEndpoint } from './openai.js';
-export { DEFAULT_RETRY_POLICY, type RetryEvent, type RetryPolicy } from './retry.js';
+export { createMockModel, MOCK_FAULTS, type MockFault } from './mock.js';
+export { createOpenAIModel, type OpenAIEndpoint } from './openai.js';
+export { createReplicateModel } from './replicate.js';
+export {
+  callWithRetry,
+  DEFAULT_RETRY_POLICY,
+  type RetryEvent,
+  type RetryPolicy,
+  withRetry,
+} from './retry.js';
+export { createStarCoderModel } from './starcoder.js';
 export {
   type ModelUsage,
   PRICES_PER_MILLION_TOKENS,
   type Price,
   UsageMeter,
   type UsageTotals,
+  withUsage,
 } from './usage.js';

@@ -56,6 +56,9 @@ export interface OpenAIModelOptions {
   /** Request fields merged over the endpoint's defaults; `null` removes one. */
   params?: Params;
   systemPrompt?: string;
+  /** OPENAI_ORG_ID and OPENAI_PROJECT_ID, sent as headers when given. */
+  organization?: string;
+  project?: string;
 }
 
 export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
@@ -76,6 +79,9 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
     apiKey: options.apiKey,
     // Passed even when default so the SDK never falls back to process.env.OPENAI_BASE_URL.
     baseURL,
+    // null rather than undefined: undefined would make the SDK read process.env.
+    organization: options.organization ?? null,
+    project: options.project ?? null,
     fetch: bufferingFetch(options.fetch ?? globalThis.fetch),
     maxRetries: 0,
     // The retry policy's per-attempt timeout aborts first; this only bounds a call made without it.

@@ -44,7 +44,10 @@ export function buildCandidate(
     ...(versionGenerated === undefined ? {} : { version: versionGenerated }),
   });
   if (!body) {
-    return { error: 'empty', reason: 'the model output holds no usable function body (nothing in it parses as Python)' };
+    return {
+      error: 'empty',
+      reason: 'the model output holds no usable function body (nothing in it parses as Python)',
+    };
   }
   if (versionGenerated !== undefined) {
     body = renameFunctionCalls(body, `${functionToEvolve}_v${versionGenerated}`, functionToEvolve);
@@ -52,10 +55,15 @@ export function buildCandidate(
   const fn: PyFunction = { ...evolved, decorators: [...evolved.decorators], body };
   const problem = syntaxProblem(functionToString(fn));
   if (problem) {
-    return { error: 'syntax-error', reason: `the candidate function does not parse: line ${problem.row + 1}: ${problem.message}` };
+    return {
+      error: 'syntax-error',
+      reason: `the candidate function does not parse: line ${problem.row + 1}: ${problem.message}`,
+    };
   }
   if (callsAncestor(body, functionToEvolve)) {
-    const called = [...getFunctionsCalled(body)].filter((name) => isVersionName(name, functionToEvolve)).sort();
+    const called = [...getFunctionsCalled(body)]
+      .filter((name) => isVersionName(name, functionToEvolve))
+      .sort();
     return {
       error: 'calls-ancestor',
       reason: `the candidate calls ${called.map((n) => `\`${n}\``).join(', ')}, an earlier version that does not exist in the program`,
@@ -86,7 +94,9 @@ export function bodyFromCandidateFile(text: string, options: CandidateFileOption
   if (problem) {
     const where = `${options.fileName ?? 'the candidate file'}:${problem.row + 1}`;
     const shape = firstCodeIndent(source) ? 'an indented function body' : 'Python code';
-    throw new UserError(`${where}: invalid Python (${problem.message}); the file must hold ${shape} or a whole def`);
+    throw new UserError(
+      `${where}: invalid Python: ${problem.message}; the file must hold ${shape} or a whole def`,
+    );
   }
   return trimFunctionBody(source, {
     ...(options.indent === undefined ? {} : { indent: options.indent }),

@@ -42,7 +42,9 @@ export function textToFunction(text: string): PyFunction {
     throw new Error(`Expected exactly one function, found ${program.functions.length}`);
   }
   if (program.preface) {
-    throw new Error(`Expected the text to start with the function, found \`${firstLine(program.preface)}\` before it`);
+    throw new Error(
+      `Expected the text to start with the function, found \`${firstLine(program.preface)}\` before it`,
+    );
   }
   return program.functions[0]!;
 }
@@ -68,7 +70,7 @@ export function parseSpec(text: string, fileName: string): Spec {
   return withModule(normaliseSource(text), (parsed) => {
     const problem = parsed.originalProblem();
     if (problem) {
-      throw new UserError(`${fileName}:${problem.row + 1}: invalid Python (${problem.message}); fix the spec's syntax`);
+      throw new UserError(`${fileName}:${problem.row + 1}: invalid Python: ${problem.message}`);
     }
     const functionToRun = findMarked(parsed.root, 'run', fileName);
     const functionToEvolve = findMarked(parsed.root, 'evolve', fileName);
@@ -125,7 +127,9 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
   }
   if (found.length === 0) {
     const what = marker === 'evolve' ? 'the function to evolve' : 'the function that scores a program';
-    throw new UserError(`${fileName}: no function decorated with @funsearch.${marker}; mark ${what} with @funsearch.${marker}`);
+    throw new UserError(
+      `${fileName}: no function decorated with @funsearch.${marker}; mark ${what} with @funsearch.${marker}`,
+    );
   }
   if (found.length > 1) {
     const others = found.slice(1).map((f) => f.line);
@@ -143,7 +147,11 @@ function isMarker(decorator: Node, module: string, name?: string): boolean {
   if (expression?.type !== 'attribute') return false;
   const object = expression.childForFieldName('object');
   const attribute = expression.childForFieldName('attribute');
-  return object?.type === 'identifier' && object.text === module && (name === undefined || attribute?.text === name);
+  return (
+    object?.type === 'identifier' &&
+    object.text === module &&
+    (name === undefined || attribute?.text === name)
+  );
 }
 
 function decoratorsOf(node: Node): Node[] {
@@ -184,7 +192,8 @@ function programFromParsed(parsed: Parsed, keepDecorator: (decorator: Node) => b
 function indentUnit(defs: TopLevel[], lines: readonly string[]): string {
   for (const { fn } of defs) {
     const first = statementsOf(fn.childForFieldName('body')!)[0];
-    if (first && first.startPosition.row > colonOf(fn).row) return leadingWhitespace(lines[first.startPosition.row]!);
+    if (first && first.startPosition.row > colonOf(fn).row)
+      return leadingWhitespace(lines[first.startPosition.row]!);
   }
   return '    ';
 }
@@ -209,7 +218,10 @@ function functionFrom(
     // `def f(): return 1` — the body moves to its own line.
     indent = unit;
     bodyEndRow = codeEnd.row;
-    const rest = [lines[colon.row]!.slice(first.startPosition.column), ...lines.slice(colon.row + 1, bodyEndRow + 1)];
+    const rest = [
+      lines[colon.row]!.slice(first.startPosition.column),
+      ...lines.slice(colon.row + 1, bodyEndRow + 1),
+    ];
     body = indent + rest.join('\n').trimEnd();
   } else {
     indent = leadingWhitespace(lines[first.startPosition.row]!);

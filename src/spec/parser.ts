@@ -36,16 +36,24 @@ export function isParserReady(): boolean {
 /** The shared parser; throws when `initParser()` has not completed. Trees it returns must be deleted. */
 export function getParser(): Parser {
   if (!parser) {
-    throw new Error('The Python parser is not initialised: `await initParser()` before calling the spec functions');
+    throw new Error(
+      'The Python parser is not initialised: `await initParser()` before calling the spec functions',
+    );
   }
   return parser;
 }
 
-/** A place where the text is not valid Python. Rows and columns are 0-based, in the caller's text. */
+/** A place where the text is not valid Python. Rows and columns are 0-based. */
 export interface SyntaxProblem {
+  /** Where to point the user: the start of the first construct that does not parse. */
   row: number;
   column: number;
   message: string;
+  /**
+   * The last row worth trying to keep: lines from here on cannot all be part of a valid prefix.
+   * Later than `row` when tree-sitter's recovery wrapped good code into its error.
+   */
+  cutRow: number;
 }
 
 /** A parse whose tree is alive only inside the callback that receives it. */
@@ -123,14 +131,19 @@ function withBest<T>(readings: Reading[], use: (parsed: Parsed) => T): T {
 
 function readWithRepair(reading: Reading): { tree: Tree; parsed: Parsed } {
   const tree = parseText(reading.text);
-  const parsed = makeParsed(reading, tree.rootNode, undefined);
+  const parsed = makeParsed(reading, reading.text, tree.rootNode, undefined);
   if (!parsed.problem) return { tree, parsed };
   const repaired = repairContinuationLines(reading.text, parsed.lines);
   if (!repaired) return { tree, parsed };
   const repairedTree = parseText(repaired.text);
-  const fixed = makeParsed({ text: repaired.text, rowOffset: reading.rowOffset }, repairedTree.rootNode, repaired.shift);
-  // Still broken: keep the reading whose first problem comes later (the repair removed a false one).
-  if (!fixed.problem || fixed.problem.row > parsed.problem.row) {
+  const fixed = makeParsed(
+    { text: repaired.text, rowOffset: reading.rowOffset },
+    reading.text,
+    repairedTree.rootNode,
+    repaired.shift,
+  );
+  // Still broken: keep the reading whose problem comes later (the repair removed a false one).
+  if (!fixed.problem || fixed.problem.cutRow > parsed.problem.cutRow) {
     tree.delete();
     return { tree: repairedTree, parsed: fixed };
   }
@@ -144,10 +157,16 @@ function parseText(text: string): Tree {
   return tree;
 }
 
-function makeParsed(reading: Reading, root: Node, shift: Map<number, number> | undefined): Parsed {
+/** `unrepaired` is the reading's text before continuation lines were re-indented: positions map to it. */
+function makeParsed(
+  reading: Reading,
+  unrepaired: string,
+  root: Node,
+  shift: Map<number, number> | undefined,
+): Parsed {
   const lines = reading.text.split('\n');
   const problem = findSyntaxProblem(root, lines);
-  const originalStarts = lineStarts(reading.text.slice(reading.rowOffset === 0 ? 0 : WRAPPER.length));
+  const originalStarts = lineStarts(unrepaired.slice(reading.rowOffset === 0 ? 0 : WRAPPER.length));
   return {
     text: reading.text,
     lines,
@@ -162,7 +181,13 @@ function makeParsed(reading: Reading, root: Node, shift: Map<number, number> | u
     originalProblem(): SyntaxProblem | undefined {
       if (!problem) return undefined;
       const row = Math.max(0, problem.row - reading.rowOffset);
-      return { ...problem, row, column: Math.max(0, problem.column - (shift?.get(problem.row) ?? 0)) };
+      const cutRow = Math.max(0, problem.cutRow - reading.rowOffset);
+      return {
+        ...problem,
+        row,
+        cutRow,
+        column: Math.max(0, problem.column - (shift?.get(problem.row) ?? 0)),
+      };
     },
   };
 }
@@ -188,39 +213,67 @@ export function leadingWhitespace(line: string): string {
   return line.slice(0, i);
 }
 
-const CLAUSES = new Set(['elif_clause', 'else_clause', 'except_clause', 'except_group_clause', 'finally_clause']);
+const CLAUSES = new Set([
+  'elif_clause',
+  'else_clause',
+  'except_clause',
+  'except_group_clause',
+  'finally_clause',
+]);
 const PYTHON2 = new Set(['print_statement', 'exec_statement']);
 
-/** The earliest problem in the tree: tree-sitter's errors plus the indentation rules it does not enforce. */
+/**
+ * The first problem in the tree. tree-sitter's own errors come first (the structural checks below
+ * would mostly report their consequences); without them, the rules tree-sitter does not enforce.
+ */
 export function findSyntaxProblem(root: Node, lines: readonly string[]): SyntaxProblem | undefined {
+  if (root.hasError) return treeSitterProblem(root);
   let best: SyntaxProblem | undefined;
   const report = (position: Point, message: string) => {
     if (!best || position.row < best.row || (position.row === best.row && position.column < best.column)) {
-      best = { row: position.row, column: position.column, message };
+      best = { row: position.row, column: position.column, message, cutRow: position.row };
     }
   };
   const visit = (node: Node) => {
-    if (node.isMissing) {
-      report(node.startPosition, `missing \`${node.type}\``);
-      return;
-    }
-    if (node.isError) {
-      // An ERROR wrapping well-formed code reports at its innermost broken part.
-      const inner = node.children.filter((c) => c.hasError || c.isMissing);
-      if (inner.length === 0) report(node.startPosition, `cannot parse \`${excerpt(node.text)}\``);
-      for (const child of node.children) visit(child);
-      return;
-    }
-    if (PYTHON2.has(node.type)) report(node.startPosition, 'Python 2 statement (Python 3 is required)');
+    if (PYTHON2.has(node.type))
+      report(node.startPosition, `a Python 2 \`${node.child(0)?.text ?? 'print'}\` statement`);
     if (node.type === 'module') checkModule(node, lines, report);
     else if (node.type === 'block') checkBlock(node, lines, report);
     else if (CLAUSES.has(node.type)) checkClause(node, lines, report);
     for (const child of node.children) {
-      if (child.childCount > 0 || child.type === 'block' || child.isMissing || child.isError) visit(child);
+      if (child.childCount > 0 || child.type === 'block') visit(child);
     }
   };
   visit(root);
   return best;
+}
+
+/**
+ * The outermost ERROR/MISSING node that comes first points at the statement that does not parse; the
+ * innermost ones bound how much of the text before them may still be kept.
+ */
+function treeSitterProblem(root: Node): SyntaxProblem {
+  let first: Node | undefined;
+  let cutRow = Number.POSITIVE_INFINITY;
+  const visit = (node: Node, insideError: boolean) => {
+    if (node.isMissing || node.isError) {
+      if (!insideError && (!first || node.startIndex < first.startIndex)) first = node;
+      const innermost = node.isMissing || !node.children.some((c) => c.hasError || c.isMissing);
+      if (innermost) cutRow = Math.min(cutRow, node.startPosition.row);
+    }
+    for (const child of node.children) {
+      if (child.hasError || child.isMissing) visit(child, insideError || node.isError);
+    }
+  };
+  visit(root, false);
+  const node = first ?? root;
+  const message = node.isMissing ? `missing \`${node.type}\`` : `cannot parse \`${excerpt(node.text)}\``;
+  return {
+    row: node.startPosition.row,
+    column: node.startPosition.column,
+    message,
+    cutRow: Math.max(cutRow, node.startPosition.row),
+  };
 }
 
 type Report = (position: Point, message: string) => void;
@@ -232,7 +285,7 @@ function statementsOf(node: Node): Node[] {
 function checkModule(node: Node, lines: readonly string[], report: Report): void {
   for (const statement of statementsOf(node)) {
     if (statement.startPosition.column !== 0 && isFirstOnRow(statement, lines)) {
-      report(statement.startPosition, 'unexpected indentation');
+      report(statement.startPosition, 'unexpected indent');
     }
   }
 }
@@ -250,13 +303,17 @@ function checkBlock(block: Node, lines: readonly string[], report: Report): void
   if (first.startPosition.row === colonRow) {
     // `if x: y` — simple statements on the header's own line; a following indented line is an error.
     for (const s of statements) {
-      if (s.startPosition.row !== colonRow) report(s.startPosition, 'unexpected indentation');
+      if (s.startPosition.row !== colonRow) report(s.startPosition, 'unexpected indent');
     }
     return;
   }
   const parentIndent = leadingWhitespace(lines[headerRow] ?? '');
   const indent = leadingWhitespace(lines[first.startPosition.row] ?? '');
-  if (!isFirstOnRow(first, lines) || indent.length <= parentIndent.length || !indent.startsWith(parentIndent)) {
+  if (
+    !isFirstOnRow(first, lines) ||
+    indent.length <= parentIndent.length ||
+    !indent.startsWith(parentIndent)
+  ) {
     report(first.startPosition, 'expected an indented block');
     return;
   }
@@ -267,8 +324,13 @@ function checkBlock(block: Node, lines: readonly string[], report: Report): void
       previousEnd = s.endPosition.row; // `a = 1; b = 2`
       continue;
     }
-    if (!isFirstOnRow(s, lines) || leadingWhitespace(lines[row] ?? '') !== indent) {
-      report(s.startPosition, 'indentation does not match the block');
+    const ws = leadingWhitespace(lines[row] ?? '');
+    if (!isFirstOnRow(s, lines) || ws !== indent) {
+      const deeper = ws.length > indent.length && ws.startsWith(indent);
+      report(
+        s.startPosition,
+        deeper ? 'unexpected indent' : 'unindent does not match any outer indentation level',
+      );
     }
     previousEnd = s.endPosition.row;
   }
@@ -289,7 +351,10 @@ function checkClause(clause: Node, lines: readonly string[], report: Report): vo
   if (!owner) return;
   const expected = leadingWhitespace(lines[owner.startPosition.row] ?? '');
   if (!isFirstOnRow(clause, lines) || leadingWhitespace(lines[clause.startPosition.row] ?? '') !== expected) {
-    report(clause.startPosition, `\`${clause.child(0)?.text ?? clause.type}\` is not aligned with its statement`);
+    report(
+      clause.startPosition,
+      `\`${clause.child(0)?.text ?? clause.type}\` is not aligned with its statement`,
+    );
   }
 }
 

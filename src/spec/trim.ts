@@ -68,7 +68,8 @@ function markdownSegments(text: string): string[] {
 /** The body's lines at their own indentation (never empty), or undefined when nothing is usable. */
 function extract(segment: string, options: TrimOptions): string[] | undefined {
   const indent = firstCodeIndent(segment);
-  if (startsWithFunction(segment, indent, options)) return extractFromFunction(dedent(segment, indent), options);
+  if (startsWithFunction(segment, indent, options))
+    return extractFromFunction(dedent(segment, indent), options);
   let best: { lines: string[]; kept: number } | undefined;
   for (const variant of continuationVariants(segment)) {
     const found = extractFromContinuation(variant, options);
@@ -83,7 +84,8 @@ const IMPORTS = new Set(['import_statement', 'import_from_statement']);
 function startsWithFunction(segment: string, indent: string, options: TrimOptions): boolean {
   return withModule(dedent(segment, indent), (parsed) => {
     for (const child of parsed.root.namedChildren) {
-      if (child.type === 'comment' || IMPORTS.has(child.type) || child.type === 'future_import_statement') continue;
+      if (child.type === 'comment' || IMPORTS.has(child.type) || child.type === 'future_import_statement')
+        continue;
       if (indent === '' && assignedName(child)) continue; // a constant above the def
       const node = child.isError ? child.namedChildren.find((c) => c.type !== 'comment') : child;
       const fn = node && functionOf(node);
@@ -140,12 +142,17 @@ function continuationVariants(segment: string): string[] {
     variants.push(variant.join('\n'));
   }
   const inStrings = withModule(segment, (parsed) => stringInteriorRows(parsed.root));
-  variants.push(lines.map((line, row) => (line.trim() && !inStrings.has(row) ? DEFAULT_INDENT + line : line)).join('\n'));
+  variants.push(
+    lines.map((line, row) => (line.trim() && !inStrings.has(row) ? DEFAULT_INDENT + line : line)).join('\n'),
+  );
   return variants;
 }
 
 /** The output continues a function body: it is parsed under a `def` header, as the original does. */
-function extractFromContinuation(text: string, options: TrimOptions): { lines: string[]; kept: number } | undefined {
+function extractFromContinuation(
+  text: string,
+  options: TrimOptions,
+): { lines: string[]; kept: number } | undefined {
   return largestValidPrefix(text.split('\n'), true, (parsed) => {
     const wrapper = parsed.root.namedChildren.find((c) => c.type === 'function_definition');
     if (!wrapper) return undefined;
@@ -195,7 +202,7 @@ function largestValidPrefix<T>(
   while (count > 0) {
     const prefix = lines.slice(0, count).join('\n');
     const outcome = (wrapped ? withWrapped : withModule)(prefix, (parsed) =>
-      parsed.problem ? { problemRow: parsed.problem.row - parsed.rowOffset } : { value: use(parsed) },
+      parsed.problem ? { problemRow: parsed.problem.cutRow - parsed.rowOffset } : { value: use(parsed) },
     );
     if ('value' in outcome) return outcome.value;
     count = Math.min(count - 1, Math.max(0, outcome.problemRow + 1));
@@ -233,7 +240,10 @@ function assemble(
   if (statements[0]!.startPosition.row <= colonRow) {
     // `def f(x): return x` — the statements start on the header's line.
     const start = statements[0]!.startPosition;
-    body = [DEFAULT_INDENT + lines[start.row]!.slice(start.column), ...lines.slice(start.row + 1, endRow + 1)];
+    body = [
+      DEFAULT_INDENT + lines[start.row]!.slice(start.column),
+      ...lines.slice(start.row + 1, endRow + 1),
+    ];
   } else {
     body = lines.slice(startRow, endRow + 1);
   }
@@ -298,7 +308,12 @@ function localDefinitions(fn: Node, others: Node[], { functionName }: TrimOption
   const chosen = new Set<Node>();
   const pending = [fn];
   while (pending.length > 0) {
-    const used = new Set(pending.pop()!.descendantsOfType('identifier').map((id) => id.text));
+    const used = new Set(
+      pending
+        .pop()!
+        .descendantsOfType('identifier')
+        .map((id) => id.text),
+    );
     for (const [node, names] of candidates) {
       if (!chosen.has(node) && names.some((n) => used.has(n))) {
         chosen.add(node);
@@ -393,7 +408,10 @@ function collectStatementRows(block: Node | null, rows: Set<number>): void {
     if (child.type === 'decorated_definition') {
       for (const part of child.namedChildren) rows.add(part.startPosition.row);
     }
-    visitCompound(child.type === 'decorated_definition' ? child.childForFieldName('definition') : child, rows);
+    visitCompound(
+      child.type === 'decorated_definition' ? child.childForFieldName('definition') : child,
+      rows,
+    );
   }
 }
 

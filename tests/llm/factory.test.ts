@@ -44,8 +44,8 @@ describe('createLanguageModel', () => {
     expect(userError(() => create({ llm: 'replicate', env: {} })).message).toBe(
       'Replicate needs REPLICATE_API_TOKEN: set it in the environment or .env',
     );
-    expect(userError(() => create({ llm: 'openai', env: { OPENAI_API_KEY: '  ' } })).message).toMatch(
-      /^OpenAI .* needs OPENAI_API_KEY: set it in the environment or \.env$/,
+    expect(userError(() => create({ llm: 'openai', env: { OPENAI_API_KEY: '  ' } })).message).toBe(
+      'OpenAI needs OPENAI_API_KEY: set it in the environment or .env (or set OPENAI_BASE_URL for a local OpenAI-compatible server)',
     );
     expect(userError(() => create({ llm: 'gemini', env: {} })).message).toMatch(/needs GEMINI_API_KEY/);
     expect(

@@ -108,6 +108,29 @@ describe('openai provider against a local OpenAI-compatible server', () => {
     });
   });
 
+  it('sends OPENAI_ORG_ID and OPENAI_PROJECT_ID from the env record only', async () => {
+    server = await startFakeServer(openaiApi());
+    const saved = process.env.OPENAI_ORG_ID;
+    process.env.OPENAI_ORG_ID = 'org-from-process-env';
+    try {
+      const { model: plain } = buildModel({ llm: 'openai', env: env(server.url) });
+      await plain.generate(PROMPT);
+      const { model } = buildModel({
+        llm: 'openai',
+        env: { ...env(server.url), OPENAI_ORG_ID: 'org-1', OPENAI_PROJECT_ID: 'proj-1' },
+      });
+      await model.generate(PROMPT);
+    } finally {
+      if (saved === undefined) delete process.env.OPENAI_ORG_ID;
+      else process.env.OPENAI_ORG_ID = saved;
+    }
+    expect(server.requests[0]!.headers['openai-organization']).toBeUndefined();
+    expect(server.requests[1]!.headers).toMatchObject({
+      'openai-organization': 'org-1',
+      'openai-project': 'proj-1',
+    });
+  });
+
   it('a local server without OPENAI_API_KEY gets a placeholder key', async () => {
     server = await startFakeServer(openaiApi());
     const { model } = buildModel({ llm: 'openai', env: { OPENAI_BASE_URL: `${server.url}/v1` } });

@@ -115,10 +115,17 @@ describe('callWithRetry', () => {
       controller.abort();
       throw retryable();
     };
+    const retries: number[] = [];
     const error = await rejection(
-      callWithRetry('test', attempt, { random: fixedRandom(0), sleep }, controller.signal),
+      callWithRetry(
+        'test',
+        attempt,
+        { random: fixedRandom(0), sleep, onRetry: (event) => retries.push(event.retry) },
+        controller.signal,
+      ),
     );
     expect((error as Error).name).toBe('AbortError');
+    expect(retries).toEqual([]);
   });
 
   it('an abort during the backoff ends the wait and the call', async () => {

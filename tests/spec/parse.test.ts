@@ -3,8 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import {
   functionToString,
   initParser,
-  PythonSyntaxError,
   type PyFunction,
+  PythonSyntaxError,
   textToFunction,
   textToProgram,
 } from '../../src/spec/index.js';
@@ -23,7 +23,8 @@ function expectStableRoundTrip(text: string): string {
 
 describe('textToFunction (cases of the originals)', () => {
   const header = 'def get_capset_v0(n: int)';
-  const body = '  capset = set()\n  for i in range(n):\n    capset.add((0,) * i + (1,) + (0,) * (n - i - 1))\n  return capset';
+  const body =
+    '  capset = set()\n  for i in range(n):\n    capset.add((0,) * i + (1,) + (0,) * (n - i - 1))\n  return capset';
   it.each([
     [false, false],
     [false, true],
@@ -52,14 +53,22 @@ describe('textToProgram (cases of the originals)', () => {
     const program = textToProgram(text);
     expect(program.preface).toBe('');
     expect(program.functions).toEqual([
-      { name: 'test', args: '', returnType: 'np.ndarray', body: '  return np.zeros(1)', indent: '  ', decorators: [] },
+      {
+        name: 'test',
+        args: '',
+        returnType: 'np.ndarray',
+        body: '  return np.zeros(1)',
+        indent: '  ',
+        decorators: [],
+      },
     ]);
     expect(program.toString()).toBe(`${text}\n`);
     expect(textToProgram(program.toString()).toString()).toBe(program.toString());
   });
 
   const IMPORTS = 'import itertools\nimport numpy\n\n\n';
-  const CLASS = 'class Helper:\n  def __init__(self, n: int):\n    self.n = n\n    self.initial_capset = get_capset_v0(n)\n\n\n';
+  const CLASS =
+    'class Helper:\n  def __init__(self, n: int):\n    self.n = n\n    self.initial_capset = get_capset_v0(n)\n\n\n';
   const ASSIGNMENT = 'some_global_variable = 0\n\n\n';
   const FUNCTIONS = `def get_capset_v0(n: int) -> set[tuple[int, ...]]:
   """Computes a cap set for n number of copies.
@@ -85,9 +94,12 @@ def get_capset_v2(k: int):
   return get_capset_v0\\
 
 `;
-  const combos = [false, true].flatMap((a) => [false, true].flatMap((b) => [false, true].map((c) => [a, b, c])));
+  const combos = [false, true].flatMap((a) =>
+    [false, true].flatMap((b) => [false, true].map((c) => [a, b, c])),
+  );
   it.each(combos)('imports %s, class %s, assignment %s', (hasImports, hasClass, hasAssignment) => {
-    const code = (hasImports ? IMPORTS : '') + (hasClass ? CLASS : '') + (hasAssignment ? ASSIGNMENT : '') + FUNCTIONS;
+    const code =
+      (hasImports ? IMPORTS : '') + (hasClass ? CLASS : '') + (hasAssignment ? ASSIGNMENT : '') + FUNCTIONS;
     const program = textToProgram(code);
     expect(program.functions).toHaveLength(2);
     if (!hasImports && !hasClass && !hasAssignment) expect(program.preface).toBe('');
@@ -236,7 +248,9 @@ describe('the Program model', () => {
   });
 
   it('methods and nested functions are not top-level functions', () => {
-    const program = textToProgram('class A:\n  def m(self):\n    return 1\n\ndef f():\n  def g():\n    return 2\n  return g()\n');
+    const program = textToProgram(
+      'class A:\n  def m(self):\n    return 1\n\ndef f():\n  def g():\n    return 2\n  return g()\n',
+    );
     expect(program.functions.map((f: PyFunction) => f.name)).toEqual(['f']);
     expect(program.preface).toContain('def m(self)');
   });

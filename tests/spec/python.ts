@@ -15,7 +15,12 @@ export function runPython(code: string, input?: string): PythonRun {
   try {
     const file = join(dir, 'program.py');
     writeFileSync(file, code);
-    const run = spawnSync('python3', [file], { encoding: 'utf8', timeout: 30_000, input, env: { PATH: process.env.PATH } });
+    const run = spawnSync('python3', [file], {
+      encoding: 'utf8',
+      timeout: 30_000,
+      input,
+      env: { PATH: process.env.PATH },
+    });
     return { status: run.status, stdout: run.stdout, stderr: run.stderr };
   } finally {
     rmSync(dir, { recursive: true, force: true });

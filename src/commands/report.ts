@@ -1,0 +1,24 @@
+/** `funsearch report RUN_DIR [-o FILE]`: the run's HTML report, for a finished, interrupted or running run. */
+import { stat } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { writeHtmlReport } from '../report/index.js';
+
+export interface ReportCommandOptions {
+  runDir: string;
+  /** Where the page goes; `<runDir>/report.html` when absent. */
+  output?: string;
+  /** Progress lines (stderr in the CLI). */
+  log: (line: string) => void;
+}
+
+export async function reportCommand(options: ReportCommandOptions): Promise<string> {
+  const runDir = resolve(options.runDir);
+  const path = await writeHtmlReport(runDir, options.output ? resolve(options.output) : undefined);
+  const { size } = await stat(path);
+  options.log(`wrote ${path} (${formatSize(size)})`);
+  return path;
+}
+
+function formatSize(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${(bytes / 1024).toFixed(0)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
