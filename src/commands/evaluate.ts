@@ -27,9 +27,8 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   const { config } = options;
   const spec = await loadSpec(options.specFile);
   const inputs = await loadInputs(options.inputsFile);
-  const sample = options.candidateFile
-    ? await readCandidate(options.candidateFile)
-    : spec.program.getFunction(spec.functionToEvolve).body;
+  const evolved = spec.program.getFunction(spec.functionToEvolve);
+  const sample = options.candidateFile ? await readCandidate(options.candidateFile, evolved.indent, spec.functionToEvolve) : evolved.body;
 
   const sandbox = createSandbox({ kind: config.sandbox.kind, config, onProgress: options.log });
   if (sandbox.warning) options.log(`warning: ${sandbox.warning}`);
@@ -61,14 +60,14 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   }
 }
 
-async function readCandidate(file: string): Promise<string> {
+async function readCandidate(file: string, indent: string, functionName: string): Promise<string> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
     throw new UserError(`${file}: cannot read the candidate file (${(error as NodeJS.ErrnoException).code ?? error}); check --candidate`);
   }
-  const body = bodyFromCandidateFile(text);
+  const body = bodyFromCandidateFile(text, { fileName: file, indent, functionName });
   if (!body.trim()) throw new UserError(`${file}: no function body found; write the body of the evolved function or a whole def`);
   return body;
 }

@@ -23,11 +23,23 @@ export const CLIENT_SCRIPT = String.raw`
     return OUTCOME_COLORS[kind] || 'hsl(' + ((i * 71) % 360) + ', 50%, 55%)';
   }
 
-  function shortDuration(s) {
-    if (s == null) return '';
-    if (s < 120) return (Math.round(s * 10) / 10) + 's';
-    if (s < 7200) return (Math.round(s / 6) / 10) + 'm';
-    return (Math.round(s / 360) / 10) + 'h';
+  // Tick labels of a run-time axis, all in one unit chosen by the axis's largest value.
+  function durationTicks(u, splits) {
+    var top = Math.max.apply(null, splits.map(Math.abs));
+    var unit = top < 180 ? [1, 's'] : top < 10800 ? [60, 'm'] : [3600, 'h'];
+    return splits.map(function (v) { return v == null ? '' : (Math.round((v / unit[0]) * 100) / 100) + unit[1]; });
+  }
+
+  // Round steps for a run-time axis, in seconds (uPlot's own steps are decimal: 3.33m).
+  var DURATION_INCRS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+  var timeAxis = { incrs: DURATION_INCRS, values: durationTicks };
+
+  function compact(u, splits) {
+    return splits.map(function (v) {
+      if (v == null) return '';
+      var a = Math.abs(v);
+      return a >= 1e6 ? (Math.round(v / 1e5) / 10) + 'M' : a >= 1e4 ? (Math.round(v / 100) / 10) + 'k' : String(Math.round(v * 100) / 100);
+    });
   }
 
   function longDuration(s) {
@@ -80,6 +92,16 @@ export const CLIENT_SCRIPT = String.raw`
     };
   }
 
+  // The inverse of the page builder's change list: [[index, value], ...] back to one value per point.
+  function expand(changes, length) {
+    var values = new Array(length), c = 0, current = null;
+    for (var i = 0; i < length; i++) {
+      while (c < changes.length && changes[c][0] <= i) current = changes[c++][1];
+      values[i] = current;
+    }
+    return values;
+  }
+
   function make(el, build) {
     var opts = build.opts;
     opts.width = chartWidth(el);
@@ -98,10 +120,10 @@ export const CLIENT_SCRIPT = String.raw`
     var series = [{ label: mode === 'samples' ? 'samples' : 'run time', value: function (u, v) { return mode === 'samples' ? (v == null ? '—' : String(v)) : longDuration(v); } }];
     var columns = [xs];
     series.push({ label: 'best overall', stroke: '#111', width: 2.5, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, value: function (u, v) { return score(v); } });
-    columns.push(b.overall);
-    b.islands.forEach(function (line, i) {
+    columns.push(expand(b.overall, xs.length));
+    b.islands.forEach(function (changes, i) {
       series.push({ label: 'island ' + i, stroke: islandColor(i), width: 1.2, paths: uPlot.paths.stepped({ align: 1 }), points: { show: false }, value: function (u, v) { return score(v); } });
-      columns.push(line);
+      columns.push(expand(changes, xs.length));
     });
     var key = mode === 'samples' ? 'n' : 't';
     var markers = data.resets.map(function (r) { return { x: r[key], color: 'rgba(214, 39, 40, 0.7)', dash: [5, 4] }; })
@@ -112,7 +134,7 @@ export const CLIENT_SCRIPT = String.raw`
         scales: { x: { time: false } },
         series: series,
         axes: [
-          { values: function (u, splits) { return splits.map(function (v) { return mode === 'samples' ? String(v) : shortDuration(v); }); } },
+          mode === 'samples' ? { values: compact } : timeAxis,
           { size: 60, values: function (u, splits) { return splits.map(score); } }
         ],
         plugins: [markersPlugin(function () { return markers; })]
@@ -141,31 +163,35 @@ export const CLIENT_SCRIPT = String.raw`
   (function () {
     var o = data.outcomes;
     if (!o.t.length) return empty(outcomesEl, 'No samples yet.');
-    var cumulative = [];
-    o.counts.forEach(function (counts, k) {
-      cumulative.push(counts.map(function (c, b) { return c + (k > 0 ? cumulative[k - 1][b] : 0); }));
-    });
+    // Stacked by drawing each kind's bar from 0 to the sum of it and every kind after it: the first
+    // (ok, tallest) is drawn first and each later one over its lower part. The legend keeps the
+    // kinds' order and failures sit on the baseline, where their counts read directly.
+    var stacked = o.counts.map(function () { return []; });
+    for (var b = 0; b < o.t.length; b++) {
+      var sum = 0;
+      for (var j = o.kinds.length - 1; j >= 0; j--) {
+        sum += o.counts[j][b];
+        stacked[j][b] = sum;
+      }
+    }
     var half = o.binSeconds / 2;
     var series = [{ label: 'run time', value: function (u, v) { return v == null ? '—' : longDuration(v - half) + ' – ' + longDuration(v + half); } }];
     var columns = [o.t];
-    // The tallest stack is drawn first, each smaller one over it, so every kind shows as its own band.
-    for (var k = o.kinds.length - 1; k >= 0; k--) {
-      (function (k) {
-        var color = outcomeColor(o.kinds[k], k);
-        series.push({
-          label: o.kinds[k], stroke: color, fill: color, width: 0, points: { show: false },
-          paths: uPlot.paths.bars({ size: [1, Infinity], gap: 1 }),
-          value: function (u, v, si, idx) { return idx == null ? '—' : String(o.counts[k][idx]); }
-        });
-        columns.push(cumulative[k]);
-      })(k);
-    }
+    o.kinds.forEach(function (kind, k) {
+      var color = outcomeColor(kind, k);
+      series.push({
+        label: kind, stroke: color, fill: color, width: 0, points: { show: false },
+        paths: uPlot.paths.bars({ size: [1, Infinity], gap: 1 }),
+        value: function (u, v, si, idx) { return idx == null ? '—' : String(o.counts[k][idx]); }
+      });
+      columns.push(stacked[k]);
+    });
     make(outcomesEl, {
       data: columns,
       opts: {
         scales: { x: { time: false, range: function (u, min, max) { return [min - half, max + half]; } }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
         series: series,
-        axes: [{ values: function (u, splits) { return splits.map(shortDuration); } }, { size: 50 }]
+        axes: [timeAxis, { size: 56, values: compact }]
       }
     });
   })();
@@ -185,7 +211,7 @@ export const CLIENT_SCRIPT = String.raw`
           { label: 'samples/s', stroke: '#1f77b4', width: 1.5, points: { show: false }, value: function (u, v) { return v == null ? '—' : v.toFixed(2); } },
           { label: 'evaluations/s', stroke: '#2ca02c', width: 1.5, points: { show: false }, value: function (u, v) { return v == null ? '—' : v.toFixed(2); } }
         ],
-        axes: [{ values: function (u, splits) { return splits.map(shortDuration); } }, { size: 50 }]
+        axes: [timeAxis, { size: 56, values: compact }]
       }
     });
   })();
@@ -203,7 +229,7 @@ export const CLIENT_SCRIPT = String.raw`
           { label: label, value: function (u, v) { return v == null ? '—' : msLabel(v - h.binWidth / 2) + ' – ' + msLabel(v + h.binWidth / 2); } },
           { label: 'samples', stroke: color, fill: color, width: 0, points: { show: false }, paths: uPlot.paths.bars({ size: [1, Infinity], gap: 1 }) }
         ],
-        axes: [{ values: function (u, splits) { return splits.map(msLabel); } }, { size: 50 }]
+        axes: [{ values: function (u, splits) { return splits.map(msLabel); } }, { size: 56, values: compact }]
       }
     });
   }

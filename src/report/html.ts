@@ -144,11 +144,19 @@ function bestScoresTable(model: ReportModel): string {
 function bestChartSection(model: ReportModel): string {
   const s = model.series;
   const resets = s.resets.length;
+  let caption = 'The best score so far, overall (black) and per island.';
+  if (resets > 0) {
+    caption += ` <span class="key reset"></span> island reset (${resets}${resets > MAX_MARKERS ? `, the first ${MAX_MARKERS} marked` : ''}): the weaker half of the islands restarts from a surviving island's best`;
+    caption += s.resets.some((reset) => !reset.founders)
+      ? '; events.jsonl does not name the founders, so a reset island’s line has a gap until its next registered program.'
+      : '.';
+  }
+  if (s.resumes.length > 0) caption += ' <span class="key resume"></span> resumed from a checkpoint.';
   return `<section id="best">
 <h2>Best score</h2>
 <div class="toolbar" role="group" aria-label="x axis"><button type="button" data-best-mode="time" aria-pressed="true">over run time</button><button type="button" data-best-mode="samples" aria-pressed="false">over samples</button></div>
 <div class="chart" id="chart-best"></div>
-<p class="caption">The best score so far, overall (black) and per island. <span class="key reset"></span> island reset (${resets}${resets > MAX_MARKERS ? `, first ${MAX_MARKERS} marked` : ''}): the weaker half of the islands restarts from a surviving island's best${s.resets.length > 0 ? '; a reset island whose founder the event log does not name has a gap until its next registered program' : ''}. ${s.resumes.length > 0 ? '<span class="key resume"></span> resumed from a checkpoint.' : ''}</p>
+<p class="caption">${caption}</p>
 </section>`;
 }
 
@@ -260,7 +268,7 @@ ${stat('meanEvaluationMs', 'Mean evaluation time', formatMs(h.meanEvaluationMs),
 <p class="caption">Samples and evaluations per second in each slice of run time.</p>
 <h3>LLM latency</h3>
 <div class="chart" id="chart-latency"></div>
-<p class="caption">Distribution of LLM latency per sample${latency.overflow > 0 ? `; the last bar also holds the ${latency.overflow} slowest (above the 99th percentile)` : ''}.</p>
+<p class="caption">Distribution of LLM latency per answered sample (failed requests are left out)${latency.overflow > 0 ? `; the last bar also holds the ${latency.overflow} slowest (above the 99th percentile)` : ''}.</p>
 <table id="latency-table"><thead><tr><th></th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead><tbody>${row('LLM latency', latency)}${row('evaluation', evaluation)}</tbody></table>
 </section>`;
 }
@@ -277,12 +285,29 @@ function configSection(model: ReportModel): string {
 function chartData(series: ReportSeries): unknown {
   return {
     numIslands: series.numIslands,
-    best: series.best,
+    best: {
+      t: series.best.t,
+      n: series.best.n,
+      overall: changes(series.best.overall),
+      islands: series.best.islands.map(changes),
+    },
     resets: series.resets.slice(0, MAX_MARKERS),
     resumes: series.resumes.slice(0, MAX_MARKERS),
     outcomes: series.outcomes,
     latency: series.latency,
   };
+}
+
+/**
+ * A step line as `[index, value]` where it changes: most points change one island only, so the
+ * full aligned arrays would repeat every other island's value at every point. The page expands them.
+ */
+export function changes(values: readonly (number | null)[]): [number, number | null][] {
+  const result: [number, number | null][] = [];
+  values.forEach((value, i) => {
+    if (i === 0 || value !== values[i - 1]) result.push([i, value]);
+  });
+  return result;
 }
 
 /** JSON inside a script element: `<` escaped so no `</script>` or `<!--` can end it early. */

@@ -22,6 +22,8 @@ export interface Marker {
 
 export interface ResetMarker extends Marker {
   islands: number[];
+  /** Whether the event named each reset island's founder (else its line has a gap). */
+  founders: boolean;
 }
 
 export interface OutcomeBins {
@@ -79,7 +81,7 @@ export const OUTCOME_ORDER = [
 /** Outcomes that did not reach an evaluator (they are samples, not evaluations). */
 const NOT_EVALUATED = new Set(['llm-error', 'not-evaluated']);
 
-export const LIMITS = { bestPoints: 1500, outcomeBins: 120, histogramBins: 40 } as const;
+export const LIMITS = { bestPoints: 1000, outcomeBins: 120, histogramBins: 40 } as const;
 
 export function buildSeries(events: readonly RunEvent[], numIslands: number, sessionStarts: readonly number[] = []): ReportSeries {
   // Spreading 100 000 values into Math.max would overflow the call stack: a loop instead.
@@ -151,7 +153,12 @@ export function bestSeries(
         const founder = event.resetFounders?.[j];
         if (id < numIslands) islandBest[id] = founder !== undefined ? (before[founder] ?? null) : null;
       });
-      resets.push({ t: seconds(event.elapsedMs), n, islands: [...event.resetIslands] });
+      resets.push({
+        t: seconds(event.elapsedMs),
+        n,
+        islands: [...event.resetIslands],
+        founders: event.resetFounders?.length === event.resetIslands.length,
+      });
       changed = true;
     }
     if (changed) {
@@ -289,7 +296,8 @@ function valuesOf(events: readonly RunEvent[], key: 'llmLatencyMs' | 'evaluation
   const values: number[] = [];
   for (const event of events) {
     const value = event[key];
-    if (value !== undefined && !event.initial) values.push(value);
+    // A failed request's time is time to give up (retries included), not the model's latency.
+    if (value !== undefined && !event.initial && event.outcome !== 'llm-error') values.push(value);
   }
   return values;
 }

@@ -423,10 +423,13 @@ def kill_candidates(spare):
         except OSError:
             pass
     else:
-        try:
-            os.killpg(spare.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        # The pid as well as its group: a spare killed right after its fork may not have called
+        # setsid() yet, and then its group does not exist.
+        for kill in (os.kill, os.killpg):
+            try:
+                kill(spare.pid, signal.SIGKILL)
+            except OSError:
+                pass
 
 
 def cleanup(spare):

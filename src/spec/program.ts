@@ -54,7 +54,8 @@ export class Program {
 
   toString(): string {
     const preface = this.preface.replace(/\n*$/, '');
-    let text = preface ? `${preface}\n\n` : '';
+    // Two blank lines before the first function, as PEP 8 and the originals' prompts.
+    let text = preface ? `${preface}${this.functions.length ? '\n\n\n' : '\n\n'}` : '';
     text += this.functions.map(functionToString).join('\n');
     return text;
   }

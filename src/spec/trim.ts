@@ -68,8 +68,9 @@ function markdownSegments(text: string): string[] {
 /** The body's lines at their own indentation (never empty), or undefined when nothing is usable. */
 function extract(segment: string, options: TrimOptions): string[] | undefined {
   const indent = firstCodeIndent(segment);
-  if (startsWithFunction(segment, indent, options))
+  if (startsWithFunction(segment, indent, options)) {
     return extractFromFunction(dedent(segment, indent), options);
+  }
   let best: { lines: string[]; kept: number } | undefined;
   for (const variant of continuationVariants(segment)) {
     const found = extractFromContinuation(variant, options);

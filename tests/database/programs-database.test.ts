@@ -54,6 +54,7 @@ describe('ProgramsDatabase prompts', () => {
 import numpy as np
 import utils_capset
 
+
 def priority_v0(element, n):
   """Returns the priority with which we want to add \`element\` to the cap set."""
   return 0.0

@@ -36,6 +36,7 @@ describe('buildPrompt', () => {
     expect(code).toBe(
       `${PREFACE}
 
+
 def priority_v0(element, n):
   """Returns the priority with which we want to add \`element\` to the cap set."""
 ${SAMPLE_A}
