@@ -74,12 +74,14 @@ function buildProgram(): Command {
       .description('evaluate one candidate against every test input and print the outcomes as JSON')
       .requiredOption('-s, --specification-file <file>', 'Python spec')
       .requiredOption('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
-      .option('--candidate <file>', "body or whole def of the evolved function (default: the spec's own)"),
+      .option('--candidate <file>', "body or whole def of the evolved function (default: the spec's own)")
+      .option('--base-image <image>', 'base image when the sandbox image must be built (e.g. funsearch-base:local)'),
   ).action(async (options: Record<string, unknown>) => {
     await evaluateCommand({
       specFile: options.specificationFile as string,
       inputsFile: options.testInputsFile as string,
       candidateFile: options.candidate as string | undefined,
+      baseImage: options.baseImage as string | undefined,
       config: await configFor(options),
       write: (text) => process.stdout.write(text),
       log: (line) => process.stderr.write(`${line}\n`),

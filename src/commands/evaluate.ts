@@ -17,6 +17,8 @@ export interface EvaluateCommandOptions {
   /** A file holding the body of the evolved function, or a whole `def` of it; the spec's own when absent. */
   candidateFile?: string;
   config: Config;
+  /** BASE_IMAGE if the sandbox image must be built first. */
+  baseImage?: string;
   /** Where the JSON goes (stdout in the CLI). */
   write: (text: string) => void;
   /** Progress and warnings (stderr in the CLI). */
@@ -30,7 +32,7 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   const evolved = spec.program.getFunction(spec.functionToEvolve);
   const sample = options.candidateFile ? await readCandidate(options.candidateFile, evolved.indent, spec.functionToEvolve) : evolved.body;
 
-  const sandbox = createSandbox({ kind: config.sandbox.kind, config, onProgress: options.log });
+  const sandbox = createSandbox({ kind: config.sandbox.kind, config, onProgress: options.log, baseImage: options.baseImage });
   if (sandbox.warning) options.log(`warning: ${sandbox.warning}`);
   try {
     await sandbox.start();

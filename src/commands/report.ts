@@ -1,7 +1,9 @@
 /** `funsearch report RUN_DIR [-o FILE]`: the run's HTML report, for a finished, interrupted or running run. */
 import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { writeHtmlReport } from '../report/index.js';
+import { join, resolve } from 'node:path';
+import { UserError } from '../errors.js';
+import { REPORT_FILE, renderHtmlReport } from '../report/index.js';
+import { writeFileAtomic } from '../run/atomic-file.js';
 
 export interface ReportCommandOptions {
   runDir: string;
@@ -13,7 +15,15 @@ export interface ReportCommandOptions {
 
 export async function reportCommand(options: ReportCommandOptions): Promise<string> {
   const runDir = resolve(options.runDir);
-  const path = await writeHtmlReport(runDir, options.output ? resolve(options.output) : undefined);
+  const path = options.output ? resolve(options.output) : join(runDir, REPORT_FILE);
+  const html = await renderHtmlReport(runDir);
+  try {
+    await writeFileAtomic(path, html);
+  } catch (error) {
+    throw new UserError(
+      `${path}: cannot write the report (${(error as NodeJS.ErrnoException).code ?? error}); check -o/--output`,
+    );
+  }
   const { size } = await stat(path);
   options.log(`wrote ${path} (${formatSize(size)})`);
   return path;

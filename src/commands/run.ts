@@ -16,13 +16,14 @@ import { Random } from '../random.js';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
 import { EventLog } from '../run/event-log.js';
 import { Evaluator } from '../run/evaluator.js';
-import { FunSearch, InitialProgramError, describeFailure } from '../run/funsearch.js';
+import { FunSearch, InitialProgramError, type RunLogger, describeFailure } from '../run/funsearch.js';
 import { createRunLogger } from '../run/logger.js';
 import { progressLine, statusLines, TerminalStatus } from '../run/progress.js';
 import { type RunStatus, writeReports } from '../run/report-files.js';
 import { RUN_FILES, createRunDir, readRunConfig, writeRunConfig } from '../run/run-dir.js';
 import { emptyStats } from '../run/stats.js';
 import { createSandbox } from '../sandbox/index.js';
+import type { SandboxLogger } from '../sandbox/sandbox.js';
 import { loadEnv, loadInputs, loadSpec } from './shared.js';
 
 export interface RunCommandOptions {
@@ -77,8 +78,9 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   const sandbox = createSandbox({
     kind: config.sandbox.kind,
     config,
-    logger,
-    onProgress: (line: string) => printLine(line),
+    logger: sandboxLogger(logger),
+    baseImage: options.baseImage,
+    onProgress: (line: string) => logger.info(line),
   });
   if (sandbox.warning) logger.warn(sandbox.warning);
 
@@ -226,7 +228,6 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
       await checkpointing.catch(() => undefined);
       await saveCheckpoint(runStatus === 'finished').catch((e) => logger.error('final checkpoint failed', { error: String(e) }));
     }
-    render();
     status?.clear();
     events.close();
     await closeLogger();
@@ -245,6 +246,15 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     throw new ExitError(1);
   }
   if (stopSignal) throw new ExitError(stopSignal === 'SIGINT' ? 130 : 143);
+}
+
+/** The sandbox logs pino-style (fields first); the run's logger takes the message first. */
+function sandboxLogger(logger: RunLogger): SandboxLogger {
+  const adapt =
+    (level: keyof RunLogger) =>
+    (fields: object, message?: string): void =>
+      logger[level](message ?? '', fields as Record<string, unknown>);
+  return { debug: adapt('debug'), info: adapt('info'), warn: adapt('warn'), error: adapt('error') };
 }
 
 /** USD for one completion at the model's known or configured price; 0 when unknown. */

@@ -3,6 +3,7 @@
  * it). Kept as plain ES2017 text rather than compiled from TypeScript, so no bundler helper can
  * sneak in; the browser tests are its type checker.
  */
+// biome-ignore lint/complexity/noUselessStringRaw: raw, so a backslash added to the script later reaches the page as written.
 export const CLIENT_SCRIPT = String.raw`
 (function () {
   'use strict';
@@ -31,7 +32,7 @@ export const CLIENT_SCRIPT = String.raw`
   }
 
   // Round steps for a run-time axis, in seconds (uPlot's own steps are decimal: 3.33m).
-  var DURATION_INCRS = [0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
+  var DURATION_INCRS = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
   var timeAxis = { incrs: DURATION_INCRS, values: durationTicks };
 
   function compact(u, splits) {
@@ -201,6 +202,8 @@ export const CLIENT_SCRIPT = String.raw`
   (function () {
     var o = data.outcomes;
     if (!o.t.length) return empty(throughputEl, 'No samples yet.');
+    // A short run has a few slices only: dots make a single slice visible at all.
+    var few = o.t.length < 30;
     make(throughputEl, {
       data: [o.t, o.samplesPerSecond, o.evaluationsPerSecond],
       opts: {
@@ -208,8 +211,8 @@ export const CLIENT_SCRIPT = String.raw`
         scales: { x: { time: false }, y: { range: function (u, min, max) { return [0, Math.max(max * 1.1, 0.01)]; } } },
         series: [
           { label: 'run time', value: function (u, v) { return longDuration(v); } },
-          { label: 'samples/s', stroke: '#1f77b4', width: 1.5, points: { show: false }, value: function (u, v) { return v == null ? '—' : v.toFixed(2); } },
-          { label: 'evaluations/s', stroke: '#2ca02c', width: 1.5, points: { show: false }, value: function (u, v) { return v == null ? '—' : v.toFixed(2); } }
+          { label: 'samples/s', stroke: '#1f77b4', width: 1.5, points: { show: few }, value: function (u, v) { return v == null ? '—' : v.toFixed(2); } },
+          { label: 'evaluations/s', stroke: '#2ca02c', width: 1.5, points: { show: few }, value: function (u, v) { return v == null ? '—' : v.toFixed(2); } }
         ],
         axes: [timeAxis, { size: 56, values: compact }]
       }

@@ -22,6 +22,7 @@ export function formatRate(perSecond: number | null | undefined): string {
 
 export function formatUsd(value: number | null | undefined): string {
   if (value === null || value === undefined || !Number.isFinite(value)) return '—';
+  if (value === 0) return '$0';
   return `$${value < 1 ? value.toFixed(4) : value.toFixed(2)}`;
 }
 

@@ -31,7 +31,13 @@ const TOKEN = new RegExp(
   'gy',
 );
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
@@ -81,7 +87,14 @@ export function highlightPython(code: string): string {
       continue;
     }
     flush();
-    const kind = groups.comment !== undefined ? 'comment' : groups.string !== undefined ? 'string' : groups.number !== undefined ? 'number' : 'decorator';
+    const kind =
+      groups.comment !== undefined
+        ? 'comment'
+        : groups.string !== undefined
+          ? 'string'
+          : groups.number !== undefined
+            ? 'number'
+            : 'decorator';
     html += span(kind, text);
   }
   flush();

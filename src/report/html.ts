@@ -87,10 +87,10 @@ function metaLine(model: ReportModel): string {
   const h = model.headline;
   const parts: string[] = [];
   if (h.stopReason) parts.push(`stopped: ${escapeHtml(h.stopReason)}`);
-  if (h.model) parts.push(`model <code data-field="model">${escapeHtml(h.model)}</code>`);
   if (h.startedAt) parts.push(`started ${escapeHtml(h.startedAt)}`);
   if (h.updatedAt) parts.push(`updated ${escapeHtml(h.updatedAt)}`);
-  if (model.sessions > 1) parts.push(`<span data-field="sessions">${model.sessions}</span> sessions (resumed)`);
+  if (model.sessions > 1)
+    parts.push(`<span data-field="sessions">${model.sessions}</span> sessions (resumed)`);
   return parts.join(' · ');
 }
 
@@ -102,32 +102,89 @@ function stat(field: string, label: string, text: string, value: unknown, detail
 function headlineSection(model: ReportModel): string {
   const h = model.headline;
   const tokensDetail =
-    h.tokensInput !== null ? `${escapeHtml(formatCount(h.tokensInput))} in · ${escapeHtml(formatCount(h.tokensOutput))} out` : '';
+    h.tokensInput !== null
+      ? `${escapeHtml(formatCount(h.tokensInput))} in · ${escapeHtml(formatCount(h.tokensOutput))} out`
+      : '';
   const failuresDetail = `<span data-field="failures" data-value="${h.failures ?? ''}">${escapeHtml(formatCount(h.failures))}</span> of ${escapeHtml(formatCount(h.evaluations))} evaluations`;
   const stats = [
-    stat('bestScore', 'Best score', formatScore(h.bestScore), h.bestScore, h.initialScore !== null ? `initial ${escapeHtml(formatScore(h.initialScore))}` : ''),
+    stat(
+      'bestScore',
+      'Best score',
+      formatScore(h.bestScore),
+      h.bestScore,
+      h.initialScore !== null ? `initial ${escapeHtml(formatScore(h.initialScore))}` : '',
+    ),
     stat('samples', 'Samples', formatCount(h.samples), h.samples),
-    stat('evaluations', 'Evaluations', formatCount(h.evaluations), h.evaluations, h.registered !== null ? `${escapeHtml(formatCount(h.registered))} registered` : ''),
+    stat(
+      'evaluations',
+      'Evaluations',
+      formatCount(h.evaluations),
+      h.evaluations,
+      h.registered !== null ? `${escapeHtml(formatCount(h.registered))} registered` : '',
+    ),
     stat('failureRate', 'Failure rate', formatPercent(h.failureRate), h.failureRate, failuresDetail),
-    stat('llmFailures', 'LLM failures', formatCount(h.llmFailures), h.llmFailures, 'samples that failed after retries'),
+    stat(
+      'llmFailures',
+      'LLM failures',
+      formatCount(h.llmFailures),
+      h.llmFailures,
+      'samples that failed after retries',
+    ),
     stat('tokens', 'Tokens', formatCount(h.tokensTotal), h.tokensTotal, tokensDetail),
     stat('costUsd', 'Cost (estimated)', formatUsd(h.costUsd), h.costUsd),
-    stat('elapsedSeconds', 'Wall time', formatDuration(h.elapsedSeconds), h.elapsedSeconds, 'run time over every session'),
+    stat(
+      'elapsedSeconds',
+      'Wall time',
+      formatDuration(h.elapsedSeconds),
+      h.elapsedSeconds,
+      'run time over every session',
+    ),
     stat('islandResets', 'Island resets', formatCount(h.islandResets), h.islandResets),
   ];
   const notes = model.notes.map((note) => `<li>${escapeHtml(note)}</li>`).join('');
+  const settings = keySettings(model.config);
+  const configLine =
+    h.model || settings
+      ? `<p class="config-line" id="config-line">${h.model ? `Model <code data-field="model">${escapeHtml(h.model)}</code>` : ''}${h.model && settings ? ' · ' : ''}${settings}${model.config ? ' · <a href="#config">full config</a>' : ''}</p>`
+      : '';
   const error = h.error ? `<p class="error">Run error: ${escapeHtml(h.error)}</p>` : '';
   return `<section id="headline">
 <h2>Headline</h2>
 ${error}<div class="stats">${stats.join('\n')}</div>
+${configLine}
 ${notes ? `<ul class="notes" id="notes">${notes}</ul>` : ''}
 ${bestScoresTable(model)}
 </section>`;
 }
 
+/** The settings that shape a run, in one line; the whole config is at the end of the page. */
+function keySettings(config: Record<string, unknown> | null): string {
+  if (!config) return '';
+  const at = (...path: string[]): unknown =>
+    path.reduce<unknown>(
+      (value, key) =>
+        value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined,
+      config,
+    );
+  const parts: [string, unknown][] = [
+    ['islands', at('programs_database', 'num_islands')],
+    ['samplers', at('num_samplers')],
+    ['evaluators', at('num_evaluators')],
+    ['samples per prompt', at('samples_per_prompt')],
+    ['sandbox', at('sandbox', 'kind')],
+    ['timeout', at('timeout') !== undefined ? `${at('timeout')} s` : undefined],
+    ['seed', at('seed')],
+  ];
+  return parts
+    .filter(([, value]) => value !== undefined && value !== null)
+    .map(([label, value]) => `${escapeHtml(label)} <b>${escapeHtml(String(value))}</b>`)
+    .join(' · ');
+}
+
 function bestScoresTable(model: ReportModel): string {
   const best = model.best;
-  const inputs = model.testInputs.length > 0 ? model.testInputs : (best?.scoresPerTest.map(([input]) => input) ?? []);
+  const inputs =
+    model.testInputs.length > 0 ? model.testInputs : (best?.scoresPerTest.map(([input]) => input) ?? []);
   if (inputs.length === 0) return '';
   const scores = new Map(best?.scoresPerTest ?? []);
   const rows = inputs
@@ -166,7 +223,9 @@ function outcomesSection(model: ReportModel): string {
   if (h.llmFailures) counts['llm-error'] = h.llmFailures;
   const kinds = [
     ...OUTCOME_ORDER.filter((kind) => counts[kind] !== undefined),
-    ...Object.keys(counts).filter((kind) => !(OUTCOME_ORDER as readonly string[]).includes(kind)).sort(),
+    ...Object.keys(counts)
+      .filter((kind) => !(OUTCOME_ORDER as readonly string[]).includes(kind))
+      .sort(),
   ];
   const total = kinds.reduce((sum, kind) => sum + (counts[kind] ?? 0), 0);
   const rows = kinds
@@ -199,18 +258,24 @@ function islandsSection(model: ReportModel): string {
 }
 
 function codeBlock(listing: ProgramListing, id?: string): string {
-  const cut = listing.cutLines > 0 ? `<p class="caption">… ${listing.cutLines} more line(s) not shown; the run directory's <code>.py</code> files hold the whole program.</p>` : '';
+  const cut =
+    listing.cutLines > 0
+      ? `<p class="caption">… ${listing.cutLines} more line(s) not shown; the run directory's <code>.py</code> files hold the whole program.</p>`
+      : '';
   return `<pre class="code"${id ? ` id="${id}"` : ''}><code>${highlightPython(listing.text)}</code></pre>${cut}`;
 }
 
 function bestProgramSection(model: ReportModel): string {
   const best = model.best;
-  if (!best) return `<section id="best-program"><h2>Best program</h2><p>No program has been scored yet.</p></section>`;
-  let diff = '<p class="caption">The initial function is in checkpoint.json, which this run has not written yet.</p>';
+  if (!best)
+    return `<section id="best-program"><h2>Best program</h2><p>No program has been scored yet.</p></section>`;
+  let diff =
+    '<p class="caption">The initial function is in checkpoint.json, which this run has not written yet.</p>';
   if (model.initialFunction !== null) {
     const lines = diffLines(model.initialFunction, best.function);
     if (!lines) diff = '<p class="caption">The functions are too long to compare here.</p>';
-    else if (lines.every((line) => line.op === ' ')) diff = '<p class="caption">The best function is the initial one.</p>';
+    else if (lines.every((line) => line.op === ' '))
+      diff = '<p class="caption">The best function is the initial one.</p>';
     else {
       const added = lines.filter((line) => line.op === '+').length;
       const removed = lines.filter((line) => line.op === '-').length;
@@ -237,7 +302,10 @@ function topProgramsSection(model: ReportModel): string {
   const items = model.topPrograms
     .map((program, rank) => {
       const signature = program.signature
-        .map((value, i) => `${inputs[i] !== undefined ? `${escapeHtml(inputs[i]!)}: ` : ''}${escapeHtml(formatScore(value))}`)
+        .map(
+          (value, i) =>
+            `${inputs[i] !== undefined ? `${escapeHtml(inputs[i]!)}: ` : ''}${escapeHtml(formatScore(value))}`,
+        )
         .join(', ');
       const where = `island${program.islands.length > 1 ? 's' : ''} ${program.islands.join(', ')}`;
       return `<details class="program"${rank === 0 ? ' open' : ''}><summary><span class="score" data-value="${program.score}">${escapeHtml(formatScore(program.score))}</span> · ${escapeHtml(where)} · ${program.programs} program(s) · per input: ${signature}</summary>${codeBlock(program.listing)}</details>`;
@@ -305,9 +373,14 @@ function chartData(series: ReportSeries): unknown {
 export function changes(values: readonly (number | null)[]): [number, number | null][] {
   const result: [number, number | null][] = [];
   values.forEach((value, i) => {
-    if (i === 0 || value !== values[i - 1]) result.push([i, value]);
+    if (i === 0 || value !== values[i - 1]) result.push([i, value === null ? null : significant(value)]);
   });
   return result;
+}
+
+/** Eight significant digits: the chart shows six, and a long float would take 19 characters. */
+function significant(value: number): number {
+  return Number(value.toPrecision(8));
 }
 
 /** JSON inside a script element: `<` escaped so no `</script>` or `<!--` can end it early. */
@@ -349,6 +422,8 @@ code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace; 
 .stat .label { font-size: 12px; color: var(--muted); text-transform: uppercase; letter-spacing: .04em; }
 .stat .value { font-size: 22px; font-weight: 600; font-variant-numeric: tabular-nums; }
 .stat .detail { font-size: 12px; color: var(--muted); }
+.config-line { margin: 10px 0 0; color: var(--muted); }
+.config-line b { color: var(--fg); font-weight: 600; }
 .notes { background: #fffbeb; border: 1px solid #fcd34d; border-radius: 8px; padding: 8px 12px 8px 28px; margin: 12px 0; }
 .error { background: #fee2e2; border: 1px solid #fca5a5; border-radius: 8px; padding: 8px 12px; }
 table { border-collapse: collapse; margin: 6px 0; }
@@ -366,6 +441,7 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .key.reset { border-top: 2px dashed rgba(214, 39, 40, .8); }
 .key.resume { border-top: 2px dotted rgba(31, 119, 180, .9); }
 pre.code { background: #fafbfc; border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px; overflow-x: auto; max-height: 560px; }
+#best-program-code { max-height: none; }
 h2 .score { font-size: 14px; font-weight: 500; color: var(--muted); margin-left: 8px; }
 details.program { border: 1px solid var(--line); border-radius: 8px; padding: 6px 10px; margin: 8px 0; }
 details.program summary { cursor: pointer; }

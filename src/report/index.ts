@@ -16,12 +16,15 @@ export async function renderHtmlReport(runDir: string, options: { now?: Date } =
 }
 
 /** Writes the report of `runDir` to `output` (default `<runDir>/report.html`); returns the path written. */
-export async function writeHtmlReport(runDir: string, output: string = join(runDir, REPORT_FILE)): Promise<string> {
+export async function writeHtmlReport(
+  runDir: string,
+  output: string = join(runDir, REPORT_FILE),
+): Promise<string> {
   await writeFileAtomic(output, await renderHtmlReport(runDir));
   return output;
 }
 
-export { renderReportHtml, chartAssets, jsonForScript } from './html.js';
+export { chartAssets, jsonForScript, renderReportHtml } from './html.js';
 export { buildReportModel, type ReportModel } from './model.js';
-export { readRun, readEvents, type RunData, type RunEvent } from './read-run.js';
+export { type RunData, type RunEvent, readEvents, readRun } from './read-run.js';
 export { buildSeries, downsampleSteps, histogram, LIMITS } from './series.js';

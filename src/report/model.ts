@@ -93,17 +93,24 @@ export function buildReportModel(run: RunData, now: Date = new Date()): ReportMo
   const { summary, checkpoint } = run;
   const database = checkpoint?.database;
   const numIslands =
-    summary?.islands?.length ?? database?.islands?.length ?? numberAt(run.config, 'programs_database', 'num_islands') ?? 0;
+    summary?.islands?.length ??
+    database?.islands?.length ??
+    numberAt(run.config, 'programs_database', 'num_islands') ??
+    0;
   const series = buildSeries(run.events, numIslands, run.eventLog.sessionStarts);
   const headline = summary ? headlineFromSummary(run) : headlineFromEvents(run.events, series.samples);
+  // A resumed session's summary has no initial score (its database came from the checkpoint); the log has it.
+  headline.initialScore ??= run.events.find((event) => event.initial)?.score ?? null;
   const notes = [...run.warnings];
-  if (!summary) notes.push('summary.json has not been written yet: the numbers above are counted from events.jsonl.');
+  if (!summary)
+    notes.push('summary.json has not been written yet: the numbers above are counted from events.jsonl.');
   if (run.eventsAfterSummary > 0) {
     notes.push(
       `The run is still writing: events.jsonl has ${run.eventsAfterSummary} event(s) newer than summary.json (updated ${summary?.updatedAt}). The numbers above are as of that time; the charts include every event.`,
     );
   }
-  if (run.eventLog.partialLastLine) notes.push('The last line of events.jsonl was still being written and is left out.');
+  if (run.eventLog.partialLastLine)
+    notes.push('The last line of events.jsonl was still being written and is left out.');
 
   const template = database?.template;
   const functionToEvolve = database?.functionToEvolve;
@@ -270,7 +277,10 @@ function islandRows(run: RunData, numIslands: number): IslandRow[] {
   if (islands) {
     return islands.map((island, id) => ({
       id,
-      bestScore: island.clusters.length > 0 ? Math.max(...island.clusters.map((c) => c.score)) : null,
+      bestScore: island.clusters.reduce<number | null>(
+        (best, c) => (best === null || c.score > best ? c.score : best),
+        null,
+      ),
       clusters: island.clusters.length,
       programs: island.programCount,
       generation: island.generation,
@@ -290,7 +300,10 @@ function islandRows(run: RunData, numIslands: number): IslandRow[] {
 /** The best few clusters over every island, one per signature (the same signature may live on several islands). */
 function topPrograms(run: RunData): TopProgram[] {
   const islands = run.checkpoint?.database?.islands ?? [];
-  const bySignature = new Map<string, { score: number; signature: number[]; islands: Set<number>; programs: PyFunction[] }>();
+  const bySignature = new Map<
+    string,
+    { score: number; signature: number[]; islands: Set<number>; programs: PyFunction[] }
+  >();
   islands.forEach((island, id) => {
     for (const cluster of island.clusters ?? []) {
       const key = JSON.stringify(cluster.signature);
@@ -339,6 +352,7 @@ function specName(specFile: string | undefined, runDir: string): string {
 
 function numberAt(object: Record<string, unknown> | null, ...path: string[]): number | undefined {
   let value: unknown = object;
-  for (const key of path) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+  for (const key of path)
+    value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   return typeof value === 'number' ? value : undefined;
 }

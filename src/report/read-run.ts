@@ -98,7 +98,12 @@ export interface RunCheckpoint {
     functionToEvolve?: string;
     template?: { preface: string; functions: PyFunction[] };
     islands?: { generation: number; programCount: number; clusters: CheckpointCluster[] }[];
-    best?: { score: number; program: PyFunction; scoresPerTest: [string | number, number][]; islandId: number | null } | null;
+    best?: {
+      score: number;
+      program: PyFunction;
+      scoresPerTest: [string | number, number][];
+      islandId: number | null;
+    } | null;
   };
 }
 
@@ -138,7 +143,9 @@ export async function readRun(runDir: string): Promise<RunData> {
   try {
     if (!(await stat(runDir)).isDirectory()) throw new Error('not a directory');
   } catch (error) {
-    throw new UserError(`${runDir}: not a run directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new UserError(
+      `${runDir}: not a run directory (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const warnings: string[] = [];
   const [summary, config, checkpoint] = await Promise.all([
@@ -153,7 +160,9 @@ export async function readRun(runDir: string): Promise<RunData> {
     );
   }
   const updatedAt = summary?.updatedAt ? Date.parse(summary.updatedAt) : Number.NaN;
-  const eventsAfterSummary = Number.isFinite(updatedAt) ? events.filter((e) => e.wallMs > updatedAt).length : 0;
+  const eventsAfterSummary = Number.isFinite(updatedAt)
+    ? events.filter((e) => e.wallMs > updatedAt).length
+    : 0;
   return {
     runDir,
     summary,
@@ -197,7 +206,13 @@ export async function readEvents(
   path: string,
   warnings: string[] = [],
 ): Promise<{ events: RunEvent[]; info: EventLogInfo }> {
-  const info: EventLogInfo = { parsed: 0, partialLastLine: false, corruptLines: 0, superseded: 0, sessionStarts: [] };
+  const info: EventLogInfo = {
+    parsed: 0,
+    partialLastLine: false,
+    corruptLines: 0,
+    superseded: 0,
+    sessionStarts: [],
+  };
   const events: RunEvent[] = [];
   let endsWithNewline = true;
   try {
@@ -218,7 +233,10 @@ export async function readEvents(
     return { events, info };
   }
 
-  const lines = createInterface({ input: createReadStream(path, 'utf8'), crlfDelay: Number.POSITIVE_INFINITY });
+  const lines = createInterface({
+    input: createReadStream(path, 'utf8'),
+    crlfDelay: Number.POSITIVE_INFINITY,
+  });
   let pending: string | undefined;
   const handleLine = (line: string, isLast: boolean) => {
     if (line.trim() === '') return;
@@ -259,7 +277,10 @@ function append(events: RunEvent[], event: RunEvent, info: EventLogInfo): void {
         events.pop();
         info.superseded++;
       }
-      while (info.sessionStarts.length > 0 && info.sessionStarts[info.sessionStarts.length - 1]! >= events.length) {
+      while (
+        info.sessionStarts.length > 0 &&
+        info.sessionStarts[info.sessionStarts.length - 1]! >= events.length
+      ) {
         info.sessionStarts.pop();
       }
       info.sessionStarts.push(events.length);

@@ -81,12 +81,28 @@ export const OUTCOME_ORDER = [
 /** Outcomes that did not reach an evaluator (they are samples, not evaluations). */
 const NOT_EVALUATED = new Set(['llm-error', 'not-evaluated']);
 
-export const LIMITS = { bestPoints: 1000, outcomeBins: 120, histogramBins: 40 } as const;
+export const LIMITS = {
+  /** Step points of the best-score chart; fewer with many islands (see `bestPointLimit`). */
+  bestPoints: 1000,
+  /** Values (points × lines) of the best-score chart, which bounds the page for any island count. */
+  bestValues: 24_000,
+  outcomeBins: 120,
+  histogramBins: 40,
+} as const;
 
-export function buildSeries(events: readonly RunEvent[], numIslands: number, sessionStarts: readonly number[] = []): ReportSeries {
+export function bestPointLimit(numIslands: number): number {
+  return Math.min(LIMITS.bestPoints, Math.max(200, Math.floor(LIMITS.bestValues / (numIslands + 1))));
+}
+
+export function buildSeries(
+  events: readonly RunEvent[],
+  numIslands: number,
+  sessionStarts: readonly number[] = [],
+): ReportSeries {
   // Spreading 100 000 values into Math.max would overflow the call stack: a loop instead.
   let islands = numIslands;
-  for (const event of events) if (event.island !== null && event.island >= islands) islands = event.island + 1;
+  for (const event of events)
+    if (event.island !== null && event.island >= islands) islands = event.island + 1;
   const { best, resets, samples } = bestSeries(events, islands);
   const starts = new Set(sessionStarts);
   const resumes: Marker[] = [];
@@ -98,7 +114,7 @@ export function buildSeries(events: readonly RunEvent[], numIslands: number, ses
   return {
     numIslands: islands,
     samples,
-    best: downsampleSteps(best, LIMITS.bestPoints),
+    best: downsampleSteps(best, bestPointLimit(islands)),
     resets,
     resumes,
     outcomes: outcomeBins(events, LIMITS.outcomeBins),
@@ -115,7 +131,12 @@ export function bestSeries(
   events: readonly RunEvent[],
   numIslands: number,
 ): { best: BestSeries; resets: ResetMarker[]; samples: number } {
-  const best: BestSeries = { t: [], n: [], overall: [], islands: Array.from({ length: numIslands }, () => []) };
+  const best: BestSeries = {
+    t: [],
+    n: [],
+    overall: [],
+    islands: Array.from({ length: numIslands }, () => []),
+  };
   const resets: ResetMarker[] = [];
   let overall: number | null = null;
   const islandBest: (number | null)[] = Array.from({ length: numIslands }, () => null);
@@ -125,7 +146,9 @@ export function bestSeries(
     best.t.push(seconds(event.elapsedMs));
     best.n.push(n);
     best.overall.push(overall);
-    islandBest.forEach((value, i) => best.islands[i]!.push(value));
+    islandBest.forEach((value, i) => {
+      best.islands[i]!.push(value);
+    });
   };
   events.forEach((event, index) => {
     if (!event.initial) n++;
@@ -205,7 +228,14 @@ export function outcomeBins(events: readonly RunEvent[], maxBins: number): Outco
     ...OUTCOME_ORDER.filter((kind) => kindsSeen.has(kind)),
     ...[...kindsSeen].filter((kind) => !(OUTCOME_ORDER as readonly string[]).includes(kind)).sort(),
   ];
-  const empty: OutcomeBins = { t: [], binSeconds: 0, kinds, counts: kinds.map(() => []), samplesPerSecond: [], evaluationsPerSecond: [] };
+  const empty: OutcomeBins = {
+    t: [],
+    binSeconds: 0,
+    kinds,
+    counts: kinds.map(() => []),
+    samplesPerSecond: [],
+    evaluationsPerSecond: [],
+  };
   if (samples.length === 0) return empty;
   const first = seconds(samples[0]!.elapsedMs);
   const last = seconds(samples[samples.length - 1]!.elapsedMs);
@@ -229,7 +259,8 @@ export function outcomeBins(events: readonly RunEvent[], maxBins: number): Outco
     const binStart = start + b * binSeconds;
     t.push(round(binStart + binSeconds / 2));
     // The last bin is only partly over when the run stopped (or is still going): divide by what it covers.
-    const covered = b === bins - 1 ? Math.min(binSeconds, Math.max(last - binStart, binSeconds / 10)) : binSeconds;
+    const covered =
+      b === bins - 1 ? Math.min(binSeconds, Math.max(last - binStart, binSeconds / 10)) : binSeconds;
     samplesPerSecond.push(round(sampleCounts[b]! / covered));
     evaluationsPerSecond.push(round(evaluationCounts[b]! / covered));
   }
@@ -241,7 +272,18 @@ export function histogram(values: number[], maxBins: number): Histogram {
   const sorted = [...values].sort((a, b) => a - b);
   const n = sorted.length;
   if (n === 0) {
-    return { edges: [], binWidth: 0, counts: [], overflow: 0, n: 0, mean: null, p50: null, p90: null, p99: null, max: null };
+    return {
+      edges: [],
+      binWidth: 0,
+      counts: [],
+      overflow: 0,
+      n: 0,
+      mean: null,
+      p50: null,
+      p90: null,
+      p99: null,
+      max: null,
+    };
   }
   const p99 = percentile(sorted, 0.99);
   const max = sorted[n - 1]!;

@@ -66,10 +66,16 @@ export class Evaluator {
   ): Promise<CandidateResult> {
     const { sandbox, functionToRun, testInputs, timeoutSeconds } = this.options;
     const outcomes: InputOutcome[] = [];
-    for (const input of testInputs) {
-      const outcome = await sandbox.run({ program, functionToRun, testInput: input.text, timeoutSeconds }, signal);
-      outcomes.push({ input: input.text, outcome });
-      if (outcome.kind !== 'ok' && stopAtFirstFailure) break;
+    if (stopAtFirstFailure) {
+      // One sandbox child runs the inputs in order and stops at the first failure: one fork per candidate.
+      const texts = testInputs.map((input) => input.text);
+      const results = await sandbox.runBatch({ program, functionToRun, testInputs: texts, timeoutSeconds }, signal);
+      results.forEach((outcome, index) => outcomes.push({ input: texts[index]!, outcome }));
+    } else {
+      for (const input of testInputs) {
+        const outcome = await sandbox.run({ program, functionToRun, testInput: input.text, timeoutSeconds }, signal);
+        outcomes.push({ input: input.text, outcome });
+      }
     }
     const failed = outcomes.find((o) => o.outcome.kind !== 'ok');
     if (failed) return { status: 'evaluated', kind: failed.outcome.kind, fn, program, outcomes };

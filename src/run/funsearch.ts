@@ -3,6 +3,7 @@
  * carries them to the evaluators, results go back into the database. Stops on a budget, on
  * request (signals), or on an infrastructure fault, which it surfaces instead of hanging.
  */
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import type { Prompt } from '../database/prompt.js';
@@ -85,7 +86,10 @@ export class FunSearch {
   private baseElapsedMs = 0;
   private consecutiveLlmFailures = 0;
 
-  constructor(private readonly options: FunSearchOptions) {}
+  constructor(private readonly options: FunSearchOptions) {
+    // Every request and evaluation in flight listens on these two run-long signals.
+    setMaxListeners(0, this.samplesAbort.signal, this.evaluationsAbort.signal);
+  }
 
   get stopped(): StopReason | undefined {
     return this.stopReason;

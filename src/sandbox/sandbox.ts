@@ -43,12 +43,38 @@ export interface SandboxJob {
   timeoutSeconds: number;
 }
 
+/** All test inputs of one candidate: one sandbox child runs them in order (one fork, not one per input). */
+export interface SandboxBatchJob {
+  program: string;
+  functionToRun: string;
+  /** Test inputs as Python literals, run in this order. */
+  testInputs: readonly string[];
+  /** Seconds the candidate may run for each input (measured separately per input). */
+  timeoutSeconds: number;
+}
+
+/** A pino-compatible logger (pino instances fit); every field is optional context. */
+export interface SandboxLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
 export interface Sandbox {
   readonly kind: 'docker' | 'process';
-  /** Prepares the sandbox (image, pool, sweep of leftovers). Idempotent. */
+  /** Set when the sandbox is no security boundary; the CLI prints it at start. */
+  readonly warning?: string;
+  /** Prepares the sandbox (image, pool, sweep of leftovers). Idempotent; run() calls it too. */
   start(): Promise<void>;
   /** Runs one job. Resolves with an Outcome for anything the candidate does. */
   run(job: SandboxJob, signal?: AbortSignal): Promise<Outcome>;
+  /**
+   * Runs every input of one candidate in one fresh child, in order, and stops at the first
+   * input that is not `ok`: the result has one Outcome per input run, so it is shorter than
+   * `testInputs` when an input failed (the last element is then the failure).
+   */
+  runBatch(job: SandboxBatchJob, signal?: AbortSignal): Promise<Outcome[]>;
   /** Releases every container / process. Idempotent; safe on every path. */
   close(): Promise<void>;
 }

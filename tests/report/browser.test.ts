@@ -29,7 +29,10 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-async function render(name: string, options: Parameters<typeof writeSyntheticRun>[1]): Promise<{ run: SyntheticRun; opened: OpenedPage }> {
+async function render(
+  name: string,
+  options: Parameters<typeof writeSyntheticRun>[1],
+): Promise<{ run: SyntheticRun; opened: OpenedPage }> {
   const run = await writeSyntheticRun(join(root, name), options);
   const file = await writeHtmlReport(run.dir);
   return { run, opened: await openReport(browser, file) };
@@ -59,7 +62,9 @@ async function expectHeadlineMatches(opened: OpenedPage, summary: SyntheticRun['
   expect((await field(opened, 'evaluations')).text).toBe(count(summary.evaluations));
   const failures = summary.counts.failures;
   expect((await field(opened, 'failures')).text).toBe(count(failures));
-  expect((await field(opened, 'failureRate')).text).toBe(`${((failures / summary.evaluations) * 100).toFixed(1)} %`);
+  expect((await field(opened, 'failureRate')).text).toBe(
+    `${((failures / summary.evaluations) * 100).toFixed(1)} %`,
+  );
   expect((await field(opened, 'llmFailures')).text).toBe(count(summary.counts.samplesFailed));
   const tokens = summary.tokens as { total: number };
   expect((await field(opened, 'tokens')).text).toBe(count(tokens.total));
@@ -69,7 +74,9 @@ async function expectHeadlineMatches(opened: OpenedPage, summary: SyntheticRun['
   expect((await field(opened, 'model')).text).toBe(summary.model);
   expect((await field(opened, 'status')).text).toBe(summary.status);
   for (const [input, score] of Object.entries(summary.bestProgram.scoresPerTest)) {
-    expect(await opened.page.locator(`[data-test-input="${input}"]`).getAttribute('data-value')).toBe(String(score));
+    expect(await opened.page.locator(`[data-test-input="${input}"]`).getAttribute('data-value')).toBe(
+      String(score),
+    );
   }
   for (const island of summary.islands) {
     const cell = opened.page.locator(`tr[data-island="${island.id}"] td`).nth(1);
@@ -82,7 +89,12 @@ async function expectHeadlineMatches(opened: OpenedPage, summary: SyntheticRun['
 
 describe('report page in Chromium', () => {
   it('draws every chart and shows the numbers of summary.json for a finished run', async () => {
-    const { run, opened } = await render('finished', { samples: 3000, islands: 4, resetEvery: 1000, seed: 3 });
+    const { run, opened } = await render('finished', {
+      samples: 3000,
+      islands: 4,
+      resetEvery: 1000,
+      seed: 3,
+    });
     expect(opened.errors).toEqual([]);
     expect(opened.blocked).toEqual([]);
     await expectChartsDrawn(opened);

@@ -29,7 +29,9 @@ export interface Browser {
 
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`);
+    throw new Error(
+      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
+    );
   }
   const userDataDir = await mkdtemp(join(tmpdir(), 'funsearch-report-chromium-'));
   try {
@@ -80,7 +82,11 @@ export async function openReport(browser: Browser, file: string): Promise<Opened
 }
 
 /** Pixels of each chart's canvas that are (nearly) `rgb` and opaque: the series itself, not the grid or text. */
-export async function seriesPixels(page: Page, chartId: string, rgb: [number, number, number]): Promise<number> {
+export async function seriesPixels(
+  page: Page,
+  chartId: string,
+  rgb: [number, number, number],
+): Promise<number> {
   // A string, not a function: the project compiles without the DOM library.
   return page.evaluate(`(() => {
     const rgb = ${JSON.stringify(rgb)};

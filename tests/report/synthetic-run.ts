@@ -73,7 +73,13 @@ function fn(name: string, args: string, returnType: string, docstring: string, b
 }
 
 export const TEMPLATE = new Program('"""Finds large cap sets."""\nimport itertools\n\nimport numpy as np', [
-  fn('evaluate', 'n: int', 'int', 'Returns the size of an `n`-dimensional cap set.', '  capset = solve(n)\n  return len(capset)'),
+  fn(
+    'evaluate',
+    'n: int',
+    'int',
+    'Returns the size of an `n`-dimensional cap set.',
+    '  capset = solve(n)\n  return len(capset)',
+  ),
   fn(
     'solve',
     'n: int',
@@ -81,7 +87,13 @@ export const TEMPLATE = new Program('"""Finds large cap sets."""\nimport itertoo
     'Returns a large cap set in `n` dimensions.',
     '  all_vectors = np.array(list(itertools.product((0, 1, 2), repeat=n)), dtype=np.int32)\n  priorities = np.array([priority(tuple(v), n) for v in all_vectors])\n  return all_vectors[priorities > 0]',
   ),
-  fn('priority', 'el: tuple[int, ...], n: int', 'float', 'Returns the priority with which we want to add `element` to the cap set.', '  return 0.0'),
+  fn(
+    'priority',
+    'el: tuple[int, ...], n: int',
+    'float',
+    'Returns the priority with which we want to add `element` to the cap set.',
+    '  return 0.0',
+  ),
 ]);
 
 export function candidate(seed: number): PyFunction {
@@ -120,7 +132,14 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
   const islandGeneration: number[] = Array.from({ length: islands }, () => 0);
   const islandPrograms: number[] = Array.from({ length: islands }, () => 1);
   let best = { score: 8, scoresPerTest: { '3': 4, '4': 8 }, island: null as number | null, seed: 0 };
-  const counts = { samplesOk: 0, samplesFailed: 0, evaluations: 0, registered: islands, staleDropped: 0, resets: 0 };
+  const counts = {
+    samplesOk: 0,
+    samplesFailed: 0,
+    evaluations: 0,
+    registered: islands,
+    staleDropped: 0,
+    resets: 0,
+  };
   const outcomes: Record<string, number> = {};
   let tokensIn = 0;
   let tokensOut = 0;
@@ -139,7 +158,13 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
     ...partial,
   });
 
-  const initial = event({ score: 8, scoresPerTest: { '3': 4, '4': 8 }, registered: true, newBest: true, reason: 'initial program' });
+  const initial = event({
+    score: 8,
+    scoresPerTest: { '3': 4, '4': 8 },
+    registered: true,
+    newBest: true,
+    reason: 'initial program',
+  });
   lines.push(JSON.stringify(initial));
   kept.push(initial);
   for (let i = 0; i < islands; i++) islandBest.push(8);
@@ -152,15 +177,25 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
       samples,
       evaluations: counts.evaluations,
       status: options.status ?? 'finished',
-      stopReason: options.status === 'running' ? null : options.status === 'interrupted' ? 'interrupted' : 'total-llm-samples',
+      stopReason:
+        options.status === 'running'
+          ? null
+          : options.status === 'interrupted'
+            ? 'interrupted'
+            : 'total-llm-samples',
       error: null,
       initialScore: 8,
       bestProgram: {
         score: best.score,
         island: best.island,
         scoresPerTest: best.scoresPerTest,
-        function: functionToString(best.seed ? candidate(best.seed) : TEMPLATE.getFunction('priority')).trimEnd(),
-        program: TEMPLATE.withFunction('priority', best.seed ? candidate(best.seed) : TEMPLATE.getFunction('priority')).toString(),
+        function: functionToString(
+          best.seed ? candidate(best.seed) : TEMPLATE.getFunction('priority'),
+        ).trimEnd(),
+        program: TEMPLATE.withFunction(
+          'priority',
+          best.seed ? candidate(best.seed) : TEMPLATE.getFunction('priority'),
+        ).toString(),
       },
       islands: islandBest.map((score, id) => ({
         id,
@@ -206,8 +241,16 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
     const island = random.int(islands);
     elapsed += msPerSample * (0.5 + random.next());
     wall = start + elapsed + wallOffset;
-    const latency = Math.round(200 + 800 * random.next() ** 2 + (random.next() < 0.01 ? 20_000 * random.next() : 0));
-    const e = event({ island, islandGeneration: islandGeneration[island]!, version: 1 + random.int(3), outcome, llmLatencyMs: latency });
+    const latency = Math.round(
+      200 + 800 * random.next() ** 2 + (random.next() < 0.01 ? 20_000 * random.next() : 0),
+    );
+    const e = event({
+      island,
+      islandGeneration: islandGeneration[island]!,
+      version: 1 + random.int(3),
+      outcome,
+      llmLatencyMs: latency,
+    });
     if (outcome === 'llm-error') {
       e.reason = 'HTTP 503 after 3 retries';
       if (record) counts.samplesFailed++;
@@ -275,7 +318,9 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
     }
     const e = draw(index, index <= options.samples);
     if (options.resetEvery && index % options.resetEvery === 0 && index <= options.samples) {
-      const order = islandBest.map((score, id) => ({ score: score + random.next() * 1e-3, id })).sort((a, b) => a.score - b.score);
+      const order = islandBest
+        .map((score, id) => ({ score: score + random.next() * 1e-3, id }))
+        .sort((a, b) => a.score - b.score);
       const reset = order.slice(0, Math.floor(islands / 2)).map((o) => o.id);
       const keep = order.slice(Math.floor(islands / 2)).map((o) => o.id);
       const founders = reset.map(() => random.pick(keep));
@@ -285,7 +330,8 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
         islandPrograms[id] = 1;
       });
       e.resetIslands = reset;
-      if (options.founders !== false) (e as SampleEvent & { resetFounders?: number[] }).resetFounders = founders;
+      if (options.founders !== false)
+        (e as SampleEvent & { resetFounders?: number[] }).resetFounders = founders;
       counts.resets++;
     }
     lines.push(JSON.stringify(e));
@@ -296,7 +342,9 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
 
   let text = `${lines.join('\n')}\n`;
   if (options.partialLastLine) {
-    const extra = JSON.stringify(event({ island: 0, outcome: 'ok', score: 99, registered: true, newBest: true }));
+    const extra = JSON.stringify(
+      event({ island: 0, outcome: 'ok', score: 99, registered: true, newBest: true }),
+    );
     text += extra.slice(0, Math.floor(extra.length / 2));
   }
 
@@ -309,8 +357,12 @@ export async function writeSyntheticRun(dir: string, options: SyntheticRunOption
     writeFile(join(dir, 'events.jsonl'), text),
     writeFile(join(dir, 'run.log'), 'synthetic run\n'),
   ];
-  if (!options.noSummary) writes.push(writeFile(join(dir, 'summary.json'), `${JSON.stringify(summarySnapshot, null, 2)}\n`));
-  if (!options.noCheckpoint) writes.push(writeFile(join(dir, 'checkpoint.json'), JSON.stringify(checkpoint(random, islands, best, options))));
+  if (!options.noSummary)
+    writes.push(writeFile(join(dir, 'summary.json'), `${JSON.stringify(summarySnapshot, null, 2)}\n`));
+  if (!options.noCheckpoint)
+    writes.push(
+      writeFile(join(dir, 'checkpoint.json'), JSON.stringify(checkpoint(random, islands, best, options))),
+    );
   await Promise.all(writes);
   return {
     dir,
@@ -353,7 +405,12 @@ function checkpoint(
       }
       return { generation: 0, programCount: clusters.length, best: null, clusters };
     }),
-    best: { score: best.score, program: candidate(best.seed || 1), scoresPerTest: Object.entries(best.scoresPerTest), islandId: best.island },
+    best: {
+      score: best.score,
+      program: candidate(best.seed || 1),
+      scoresPerTest: Object.entries(best.scoresPerTest),
+      islandId: best.island,
+    },
     resetCount: 0,
     programsRegistered: 0,
     staleResultsDropped: 0,

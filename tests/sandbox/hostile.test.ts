@@ -7,6 +7,7 @@
  * Docker cases skip (with the reason in the suite name) only when no engine answers and CI is not
  * set; under CI=true a missing engine fails them.
  */
+import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
@@ -63,18 +64,16 @@ for (const kind of ['docker', 'process'] as const) {
     const tags: string[] = [];
     let sandbox: Sandbox | undefined;
     let identity: CandidateIdentity = { uid: -1 };
-    let sessionLabel: string | null = null;
-    let containersBefore = new Set<string>();
+    const sessionId = `hostile-${randomUUID()}`;
 
     beforeAll(async () => {
       await environment.setUp(); // tokens in process.env and .env in cwd BEFORE the sandbox exists
-      if (kind === 'docker') containersBefore = new Set((await labelledContainers()).map((c) => c.Id));
-      sandbox = createSandbox({ kind, config });
+      // One worker: the job after a case runs where the case ran, so anything it left is in reach.
+      sandbox = createSandbox({ kind, config, sessionId, poolSize: 1 });
       await sandbox.start();
       const probe = await runJob(sandbox, 'def evaluate(n):\n    import os\n    return os.getuid()\n', 3, 20);
       if (probe.kind !== 'ok') throw new Error(`the uid probe job failed: ${formatOutcome(probe)}`);
       identity = { uid: probe.score };
-      if (kind === 'docker') sessionLabel = await labelOfOurContainers(containersBefore);
     });
 
     afterAll(async () => {
@@ -101,11 +100,10 @@ for (const kind of ['docker', 'process'] as const) {
       const alive = tags.flatMap((tag) => findTagged(tag));
       expect(alive, 'candidate processes alive after close()').toEqual([]);
       if (kind === 'docker') {
-        const left = (await labelledContainers()).filter(
-          (c) => !containersBefore.has(c.Id) && (sessionLabel === null || c.Labels[LABEL] === sessionLabel),
-        );
+        // Straight from the engine, not through the sandbox's own bookkeeping.
+        const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${sessionId}`] } });
         expect(
-          left.map((c) => `${c.Id.slice(0, 12)} ${c.State} ${LABEL}=${c.Labels[LABEL]}`),
+          left.map((c) => `${c.Id.slice(0, 12)} ${c.State}`),
           'containers of this sandbox left after close()',
         ).toEqual([]);
       }
@@ -175,20 +173,4 @@ function conditionalCannotHold(reason: CannotHold | undefined, candidateUid: num
   if (reason === undefined || typeof reason === 'string') return null;
   const applies = reason.when === 'as-root' ? candidateUid === 0 : candidateUid === process.getuid?.();
   return applies ? `process sandbox cannot hold it here: ${reason.reason} (candidate uid ${candidateUid})` : null;
-}
-
-async function labelledContainers(): Promise<Docker.ContainerInfo[]> {
-  return docker.listContainers({ all: true, filters: { label: [LABEL] } });
-}
-
-/**
- * The value of the run label on this sandbox's containers, so containers of other sandboxes on the
- * same engine (parallel test runs) are not counted against this one. Null when it is ambiguous:
- * then every labelled container created since the suite started counts.
- */
-async function labelOfOurContainers(before: Set<string>): Promise<string | null> {
-  const values = new Set(
-    (await labelledContainers()).filter((c) => !before.has(c.Id)).map((c) => c.Labels[LABEL] ?? ''),
-  );
-  return values.size === 1 ? [...values][0]! : null;
 }

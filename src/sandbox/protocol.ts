@@ -1,0 +1,248 @@
+/**
+ * The wire between the host and one harness (harness.py): frames of a 4-byte big-endian length
+ * and UTF-8 JSON, in both directions. Replies are size-capped, strictly decoded (fatal UTF-8,
+ * JSON only) and checked against a schema; anything else ends the connection.
+ */
+import { readFileSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { z } from 'zod';
+import type { SandboxConfig } from '../config.js';
+import { OUTCOME_KINDS, type SandboxLogger } from './sandbox.js';
+
+export const PROTOCOL_VERSION = 1;
+/** Largest reply frame accepted from a harness (its replies are a few KiB). */
+export const MAX_REPLY_FRAME_BYTES = 1024 * 1024;
+
+const wireOutcomeSchema = z
+  .object({
+    kind: z.enum(OUTCOME_KINDS),
+    durationMs: z.number().nonnegative(),
+    stderr: z.string(),
+    reason: z.string().optional(),
+    score: z.number().optional(),
+    scoreType: z.enum(['int', 'float']).optional(),
+  })
+  .strict();
+
+const readySchema = z
+  .object({
+    type: z.literal('ready'),
+    protocol: z.literal(PROTOCOL_VERSION),
+    pid: z.number().int(),
+    python: z.string(),
+    numpy: z.string().nullable(),
+  })
+  .strict();
+const outcomeSchema = z
+  .object({
+    type: z.literal('outcome'),
+    id: z.number().int(),
+    index: z.number().int().nonnegative(),
+    outcome: wireOutcomeSchema,
+  })
+  .strict();
+const doneSchema = z
+  .object({ type: z.literal('done'), id: z.number().int(), clean: z.boolean(), cancelled: z.boolean() })
+  .strict();
+const harnessMessageSchema = z.discriminatedUnion('type', [readySchema, outcomeSchema, doneSchema]);
+
+export type ReadyMessage = z.infer<typeof readySchema>;
+export type OutcomeMessage = z.infer<typeof outcomeSchema>;
+export type DoneMessage = z.infer<typeof doneSchema>;
+export type JobMessage = {
+  type: 'job';
+  id: number;
+  program: string;
+  function: string;
+  inputs: readonly string[];
+  timeout: number;
+};
+export type CancelMessage = { type: 'cancel'; id: number };
+
+export class ProtocolError extends Error {
+  override readonly name = 'ProtocolError';
+}
+
+export function encodeFrame(message: JobMessage | CancelMessage): Buffer {
+  const body = Buffer.from(JSON.stringify(message), 'utf8');
+  const header = Buffer.alloc(4);
+  header.writeUInt32BE(body.length, 0);
+  return Buffer.concat([header, body]);
+}
+
+/** Splits a byte stream into decoded JSON frames. */
+export class FrameDecoder {
+  private chunks: Buffer[] = [];
+  private buffered = 0;
+  private readonly utf8 = new TextDecoder('utf-8', { fatal: true });
+
+  constructor(private readonly maxFrameBytes = MAX_REPLY_FRAME_BYTES) {}
+
+  /** Returns the frames completed by `chunk`; throws ProtocolError on an oversized or invalid one. */
+  push(chunk: Buffer): unknown[] {
+    this.chunks.push(chunk);
+    this.buffered += chunk.length;
+    const frames: unknown[] = [];
+    while (this.buffered >= 4) {
+      const head = this.peek();
+      const size = head.readUInt32BE(0);
+      if (size > this.maxFrameBytes) {
+        throw new ProtocolError(`reply frame of ${size} bytes exceeds ${this.maxFrameBytes}`);
+      }
+      if (head.length < 4 + size) break;
+      const body = head.subarray(4, 4 + size);
+      this.chunks = head.length > 4 + size ? [head.subarray(4 + size)] : [];
+      this.buffered = head.length - 4 - size;
+      let text: string;
+      try {
+        text = this.utf8.decode(body);
+        frames.push(JSON.parse(text));
+      } catch (error) {
+        throw new ProtocolError(`undecodable reply frame: ${(error as Error).message}`);
+      }
+    }
+    return frames;
+  }
+
+  private peek(): Buffer {
+    if (this.chunks.length > 1) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0]!;
+  }
+}
+
+export type HarnessEvent = OutcomeMessage | DoneMessage;
+
+/** Harness diagnostics kept per connection (its own stderr, not the candidates'). */
+const DIAGNOSTICS_BYTES = 16 * 1024;
+
+/**
+ * One harness process seen from the host: send jobs, receive outcome and done messages in
+ * order. `closed` resolves (never rejects) with a reason once the harness can no longer answer.
+ */
+export class HarnessConnection {
+  readonly ready: Promise<ReadyMessage>;
+  readonly closed: Promise<string>;
+  private listener: ((event: HarnessEvent) => void) | undefined;
+  private readonly decoder = new FrameDecoder();
+  private resolveReady!: (message: ReadyMessage) => void;
+  private rejectReady!: (error: Error) => void;
+  private resolveClosed!: (reason: string) => void;
+  private isReady = false;
+  private closeReason: string | undefined;
+  private diagnostics = '';
+
+  constructor(
+    private readonly stdin: Writable,
+    stdout: Readable,
+    stderr: Readable | undefined,
+    private readonly name: string,
+    private readonly logger?: SandboxLogger,
+  ) {
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
+    this.closed = new Promise((resolve) => {
+      this.resolveClosed = resolve;
+    });
+    stdout.on('data', (chunk: Buffer) => this.onData(chunk));
+    stdout.on('end', () => this.shutDown('the harness closed its output'));
+    stdout.on('close', () => this.shutDown('the harness closed its output'));
+    stdout.on('error', (error) => this.shutDown(`harness output failed: ${error.message}`));
+    stdin.on('error', (error) => this.shutDown(`harness input failed: ${error.message}`));
+    stderr?.on('data', (chunk: Buffer) => {
+      if (this.diagnostics.length >= DIAGNOSTICS_BYTES) return;
+      const text = chunk.toString('utf8');
+      this.diagnostics += text.slice(0, DIAGNOSTICS_BYTES - this.diagnostics.length);
+      this.logger?.debug({ worker: this.name, harnessStderr: text.slice(0, 2000) }, 'harness diagnostics');
+    });
+  }
+
+  get isClosed(): boolean {
+    return this.closeReason !== undefined;
+  }
+
+  /** What the harness wrote to its own stderr (its tracebacks, if it crashed), capped. */
+  get harnessStderr(): string {
+    return this.diagnostics;
+  }
+
+  /** Routes outcome/done messages to one receiver (the job in flight). */
+  setListener(listener: ((event: HarnessEvent) => void) | undefined): void {
+    this.listener = listener;
+  }
+
+  send(message: JobMessage | CancelMessage): void {
+    if (this.isClosed) return;
+    this.stdin.write(encodeFrame(message));
+  }
+
+  /** Marks the connection dead (the caller kills the process behind it). */
+  shutDown(reason: string): void {
+    if (this.closeReason !== undefined) return;
+    this.closeReason = reason;
+    this.logger?.debug({ worker: this.name, reason }, 'harness connection closed');
+    if (!this.isReady) this.rejectReady(new ProtocolError(`harness ${this.name} ended before ready: ${reason}`));
+    this.resolveClosed(reason);
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.isClosed) return;
+    let frames: unknown[];
+    try {
+      frames = this.decoder.push(chunk);
+    } catch (error) {
+      this.shutDown(`protocol error: ${(error as Error).message}`);
+      return;
+    }
+    for (const frame of frames) {
+      const parsed = harnessMessageSchema.safeParse(frame);
+      if (!parsed.success) {
+        this.shutDown(`protocol error: unexpected reply ${JSON.stringify(frame).slice(0, 200)}`);
+        return;
+      }
+      const message = parsed.data;
+      if (message.type === 'ready') {
+        this.isReady = true;
+        this.resolveReady(message);
+      } else {
+        this.listener?.(message);
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Starting a harness: its source travels as a `-c` argument, so changing harness.py needs no
+// image rebuild.
+
+let cachedSource: string | undefined;
+
+/** harness.py, from src/sandbox (development) or dist/sandbox (installed; copied at build). */
+export function harnessSource(): string {
+  cachedSource ??= readFileSync(new URL('./harness.py', import.meta.url), 'utf8');
+  return cachedSource;
+}
+
+/** Characters of a candidate's stderr the harness keeps per input. */
+export const HARNESS_STDERR_KEEP = 4096;
+
+/** The command line that starts a harness in `mode` with the limits of `sandbox`. */
+export function harnessCommand(
+  mode: 'container' | 'process',
+  sandbox: SandboxConfig,
+  extra: { workRoot?: string; dropTo?: [number, number] } = {},
+): string[] {
+  const config = {
+    memory_bytes: sandbox.memory_mb * 1024 * 1024,
+    fsize_bytes: sandbox.tmpfs_mb * 1024 * 1024,
+    pids_limit: sandbox.pids_limit,
+    output_limit: sandbox.output_limit_bytes,
+    stderr_keep: HARNESS_STDERR_KEEP,
+    work_root: extra.workRoot ?? '/tmp',
+    drop_to: extra.dropTo ?? null,
+  };
+  // -I: ignore PYTHON* variables and the user's site directory.
+  return ['python3', '-I', '-c', harnessSource(), mode, JSON.stringify(config)];
+}

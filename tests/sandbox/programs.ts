@@ -1,0 +1,77 @@
+/** Candidate programs for sandbox tests, built from the cap-set spec by replacing one body. */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import Docker from 'dockerode';
+
+export const SPEC = readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8');
+
+const EVALUATE_BODY =
+  '  """Returns the size of an `n`-dimensional cap set."""\n  capset = solve(n)\n  return len(capset)\n';
+
+/** The spec with `priority`'s body (`return 0.0`) replaced; `body` is indented by two spaces. */
+export function withPriority(body: string): string {
+  if (!SPEC.includes('  return 0.0\n')) throw new Error('spec changed: no `return 0.0` body');
+  return SPEC.replace('  return 0.0\n', indent(body));
+}
+
+/** The spec with `evaluate`'s body replaced (the function receives `n`). */
+export function withEvaluate(body: string): string {
+  if (!SPEC.includes(EVALUATE_BODY)) throw new Error('spec changed: unexpected evaluate body');
+  return SPEC.replace(EVALUATE_BODY, indent(body));
+}
+
+function indent(body: string): string {
+  return `${body
+    .trim()
+    .split('\n')
+    .map((line) => `  ${line}`)
+    .join('\n')}\n`;
+}
+
+/** What the host's own python3 computes for `evaluate(n)` of `program` (an independent oracle). */
+export function hostEvaluate(program: string, n: number): number {
+  const key = `${n}\0${program}`;
+  let value = oracle.get(key);
+  if (value === undefined) {
+    const script = `${program.replace(/^@funsearch\.\w+\n/gm, '')}\nprint(evaluate(${n}))\n`;
+    value = Number(execFileSync('python3', ['-c', script], { encoding: 'utf8' }).trim());
+    oracle.set(key, value);
+  }
+  return value;
+}
+const oracle = new Map<string, number>();
+
+/** Polls `probe` until it returns a value other than undefined; fails after `limitMs`. */
+export async function eventually<T>(probe: () => Promise<T | undefined>, limitMs = 30_000): Promise<T> {
+  const deadline = Date.now() + limitMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${limitMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const TEST_IMAGE = 'funsearch-base:local';
+
+/** Why Docker tests cannot run here, or undefined when an engine answers and the image exists. */
+export async function dockerUnavailable(): Promise<string | undefined> {
+  const docker = new Docker();
+  try {
+    await docker.ping();
+  } catch (error) {
+    return `no Docker engine answers (${(error as Error).message})`;
+  }
+  try {
+    await docker.getImage(TEST_IMAGE).inspect();
+  } catch {
+    return `image ${TEST_IMAGE} is missing (scripts/offline-base-image.sh builds it)`;
+  }
+  return undefined;
+}
+
+/** Ids of the containers carrying `funsearch.run=<session>`. */
+export async function sessionContainers(session: string): Promise<string[]> {
+  const list = await new Docker().listContainers({ all: true, filters: { label: [`funsearch.run=${session}`] } });
+  return list.map((c) => c.Id);
+}
