@@ -4,12 +4,13 @@
  * mistake as one line, and calls process.exit. Commands are plain async functions.
  */
 import { Command, CommanderError, Option } from 'commander';
-import type { Config } from './config.js';
 import { CONFIG_FLAGS, defaultOf } from './cli/config-flags.js';
 import { configFromFlags, normaliseArgv, readConfigFile, resolveConfig } from './cli/load-config.js';
 import { buildImageCommand } from './commands/build-image.js';
 import { evaluateCommand } from './commands/evaluate.js';
+import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
+import type { Config } from './config.js';
 import { ExitError, UserError } from './errors.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -17,12 +18,25 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 function addConfigOptions(command: Command): Command {
   command
     .option('--config <file>', 'JSON file of config fields (snake_case, as the original); flags override it')
-    .addOption(new Option('--env-file <file>', 'file of environment variables (API tokens)').default(undefined, '.env'))
-    .addOption(new Option('--log-level <level>', 'verbosity on the terminal').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--env-file <file>', 'file of environment variables (API tokens)').default(
+        undefined,
+        '.env',
+      ),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'verbosity on the terminal').choices(LOG_LEVELS).default('info'),
+    )
     .option('--verbose', 'print stack traces of errors');
   for (const flag of CONFIG_FLAGS) {
     const value =
-      flag.kind === 'switch-off' ? '' : flag.kind === 'key-value' ? ' <key=value...>' : flag.kind === 'int' || flag.kind === 'number' ? ' <n>' : ' <value>';
+      flag.kind === 'switch-off'
+        ? ''
+        : flag.kind === 'key-value'
+          ? ' <key=value...>'
+          : flag.kind === 'int' || flag.kind === 'number'
+            ? ' <n>'
+            : ' <value>';
     const option = new Option(`--${flag.flag}${value}`, flag.description);
     if (Array.isArray(flag.kind)) option.choices(flag.kind);
     const shown = defaultOf(flag);
@@ -49,10 +63,16 @@ function buildProgram(): Command {
     program
       .command('run', { isDefault: true })
       .description('run a FunSearch experiment (the default command)')
-      .option('-s, --specification-file <file>', 'Python spec with one @funsearch.evolve and one @funsearch.run function')
+      .option(
+        '-s, --specification-file <file>',
+        'Python spec with one @funsearch.evolve and one @funsearch.run function',
+      )
       .option('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
       .option('--resume <run-dir>', 'continue a stopped or killed run from its directory')
-      .option('--base-image <image>', 'base image when the sandbox image must be built (e.g. funsearch-base:local)'),
+      .option(
+        '--base-image <image>',
+        'base image when the sandbox image must be built (e.g. funsearch-base:local)',
+      ),
   ).action(async (options: Record<string, unknown>) => {
     const configFile = options.config as string | undefined;
     await runCommand({
@@ -75,7 +95,10 @@ function buildProgram(): Command {
       .requiredOption('-s, --specification-file <file>', 'Python spec')
       .requiredOption('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
       .option('--candidate <file>', "body or whole def of the evolved function (default: the spec's own)")
-      .option('--base-image <image>', 'base image when the sandbox image must be built (e.g. funsearch-base:local)'),
+      .option(
+        '--base-image <image>',
+        'base image when the sandbox image must be built (e.g. funsearch-base:local)',
+      ),
   ).action(async (options: Record<string, unknown>) => {
     await evaluateCommand({
       specFile: options.specificationFile as string,
@@ -92,10 +115,31 @@ function buildProgram(): Command {
     .command('build-image')
     .description('build the sandbox image from the bundled Dockerfile')
     .option('--docker-image <tag>', 'tag of the image to build', 'funsearch_evaluator:latest')
-    .option('--base-image <image>', 'BASE_IMAGE build argument (python:3.11-slim, or funsearch-base:local offline)')
+    .option(
+      '--base-image <image>',
+      'BASE_IMAGE build argument (python:3.11-slim, or funsearch-base:local offline)',
+    )
     .option('--verbose', 'print stack traces of errors')
     .action(async (options: { dockerImage: string; baseImage?: string }) => {
-      await buildImageCommand({ tag: options.dockerImage, baseImage: options.baseImage, log: (line) => process.stderr.write(`${line}\n`) });
+      await buildImageCommand({
+        tag: options.dockerImage,
+        baseImage: options.baseImage,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+    });
+
+  program
+    .command('report')
+    .description('write the self-contained HTML report of a run (also written by the run itself)')
+    .argument('<run-dir>', 'the run directory (under report_dir)')
+    .option('-o, --output <file>', 'where to write the page', undefined)
+    .option('--verbose', 'print stack traces of errors')
+    .action(async (runDir: string, options: { output?: string }) => {
+      await reportCommand({
+        runDir,
+        output: options.output,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
     });
 
   return program;

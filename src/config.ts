@@ -16,7 +16,10 @@ export const programsDatabaseConfigSchema = z
     /** Number of islands kept as a diversity mechanism. */
     num_islands: positiveInt.default(10),
     /** How often (seconds) the weaker half of the islands is reset. */
-    reset_period: z.number().positive().default(4 * 60 * 60),
+    reset_period: z
+      .number()
+      .positive()
+      .default(4 * 60 * 60),
     /** Initial temperature of the softmax over cluster scores. */
     cluster_sampling_temperature_init: z.number().positive().default(0.1),
     /** Period (in registered programs) of the linear decay of that temperature. */
@@ -60,7 +63,10 @@ export const llmConfigSchema = z
     /** OpenAI-compatible servers: the chat endpoint, or plain completions for base code models. */
     openai_endpoint: z.enum(['chat', 'completions']).default('chat'),
     /** Price override for the cost estimate, USD per million tokens. */
-    price_per_million_tokens: z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict().optional(),
+    price_per_million_tokens: z
+      .object({ input: z.number().nonnegative(), output: z.number().nonnegative() })
+      .strict()
+      .optional(),
     /** Send one cheap request before the run to prove credentials and model. */
     check: z.boolean().default(true),
     /** Mock provider: file of candidate bodies (default: the built-in cap-set set). */

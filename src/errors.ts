@@ -18,7 +18,10 @@ export class InfrastructureError extends Error {
 /** Thrown by commands to ask the CLI for a specific exit code after they printed their own output. */
 export class ExitError extends Error {
   override readonly name = 'ExitError';
-  constructor(readonly exitCode: number, message = `exit ${exitCode}`) {
+  constructor(
+    readonly exitCode: number,
+    message = `exit ${exitCode}`,
+  ) {
     super(message);
   }
 }

@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import { CONFIG_FLAGS, attributeName, mergeConfig, parseFlagValue, setPath } from './config-flags.js';
+import { attributeName, CONFIG_FLAGS, mergeConfig, parseFlagValue, setPath } from './config-flags.js';
 
 /** Reads `--config FILE`: a JSON object with the config's (snake_case) fields. */
 export async function readConfigFile(fileName: string): Promise<Record<string, unknown>> {
@@ -10,16 +10,22 @@ export async function readConfigFile(fileName: string): Promise<Record<string, u
   try {
     text = await readFile(fileName, 'utf8');
   } catch (error) {
-    throw new UserError(`${fileName}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error}); check --config`);
+    throw new UserError(
+      `${fileName}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error}); check --config`,
+    );
   }
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new UserError(`${fileName}: not valid JSON (${(error as Error).message}); fix the file given to --config`);
+    throw new UserError(
+      `${fileName}: not valid JSON (${(error as Error).message}); fix the file given to --config`,
+    );
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new UserError(`${fileName}: expected a JSON object of config fields; fix the file given to --config`);
+    throw new UserError(
+      `${fileName}: expected a JSON object of config fields; fix the file given to --config`,
+    );
   }
   return parsed as Record<string, unknown>;
 }
@@ -33,7 +39,9 @@ export function configFromFlags(options: Record<string, unknown>): Record<string
     if (flag.kind === 'switch-off') {
       if (value === true) setPath(raw, flag.path, false);
     } else if (flag.kind === 'key-value') {
-      const pairs = (Array.isArray(value) ? value : [value]).map((item) => parseFlagValue(flag, String(item)));
+      const pairs = (Array.isArray(value) ? value : [value]).map((item) =>
+        parseFlagValue(flag, String(item)),
+      );
       setPath(raw, flag.path, Object.assign({}, ...pairs));
     } else {
       setPath(raw, flag.path, typeof value === 'string' ? parseFlagValue(flag, value) : value);
@@ -43,7 +51,12 @@ export function configFromFlags(options: Record<string, unknown>): Record<string
 }
 
 /** Validates the merged layers; a problem is reported as `source: path: message`. */
-export function resolveConfig(layers: { fromFile?: Record<string, unknown>; fileName?: string; fromFlags: Record<string, unknown>; base?: Record<string, unknown> }): Config {
+export function resolveConfig(layers: {
+  fromFile?: Record<string, unknown>;
+  fileName?: string;
+  fromFlags: Record<string, unknown>;
+  base?: Record<string, unknown>;
+}): Config {
   const merged = mergeConfig(mergeConfig(layers.base ?? {}, layers.fromFile ?? {}), layers.fromFlags);
   try {
     return parseConfig(merged);

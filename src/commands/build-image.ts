@@ -9,5 +9,4 @@ export interface BuildImageCommandOptions {
 
 export async function buildImageCommand({ tag, baseImage, log }: BuildImageCommandOptions): Promise<void> {
   await buildImage({ tag, baseImage, onProgress: log });
-  log(`built ${tag}`);
 }

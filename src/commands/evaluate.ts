@@ -30,9 +30,16 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   const spec = await loadSpec(options.specFile);
   const inputs = await loadInputs(options.inputsFile);
   const evolved = spec.program.getFunction(spec.functionToEvolve);
-  const sample = options.candidateFile ? await readCandidate(options.candidateFile, evolved.indent, spec.functionToEvolve) : evolved.body;
+  const sample = options.candidateFile
+    ? await readCandidate(options.candidateFile, evolved.indent, spec.functionToEvolve)
+    : evolved.body;
 
-  const sandbox = createSandbox({ kind: config.sandbox.kind, config, onProgress: options.log, baseImage: options.baseImage });
+  const sandbox = createSandbox({
+    kind: config.sandbox.kind,
+    config,
+    onProgress: options.log,
+    baseImage: options.baseImage,
+  });
   if (sandbox.warning) options.log(`warning: ${sandbox.warning}`);
   try {
     await sandbox.start();
@@ -52,7 +59,9 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
             ok: result.kind === 'ok',
             kind: result.kind,
             outcomes: result.outcomes.map(({ input, outcome }) => ({ input, ...outcome })),
-            score: result.scoresPerTest ? reduceScore(result.scoresPerTest, config.programs_database.score_reduction) : null,
+            score: result.scoresPerTest
+              ? reduceScore(result.scoresPerTest, config.programs_database.score_reduction)
+              : null,
             scoreReduction: config.programs_database.score_reduction,
           };
     options.write(`${JSON.stringify(report, null, 2)}\n`);
@@ -67,9 +76,14 @@ async function readCandidate(file: string, indent: string, functionName: string)
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new UserError(`${file}: cannot read the candidate file (${(error as NodeJS.ErrnoException).code ?? error}); check --candidate`);
+    throw new UserError(
+      `${file}: cannot read the candidate file (${(error as NodeJS.ErrnoException).code ?? error}); check --candidate`,
+    );
   }
   const body = bodyFromCandidateFile(text, { fileName: file, indent, functionName });
-  if (!body.trim()) throw new UserError(`${file}: no function body found; write the body of the evolved function or a whole def`);
+  if (!body.trim())
+    throw new UserError(
+      `${file}: no function body found; write the body of the evolved function or a whole def`,
+    );
   return body;
 }

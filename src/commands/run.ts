@@ -4,23 +4,24 @@
  * written and every container is removed.
  */
 import { join, resolve } from 'node:path';
+import { resolveConfig } from '../cli/load-config.js';
 import { systemClock } from '../clock.js';
 import type { Config } from '../config.js';
-import { resolveConfig } from '../cli/load-config.js';
 import { ProgramsDatabase } from '../database/programs-database.js';
 import { ExitError, UserError } from '../errors.js';
 import { createLanguageModel } from '../llm/index.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
 import { UsageMeter } from '../llm/usage.js';
 import { Random } from '../random.js';
+import { writeHtmlReport } from '../report/index.js';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
-import { EventLog } from '../run/event-log.js';
 import { Evaluator } from '../run/evaluator.js';
-import { FunSearch, InitialProgramError, type RunLogger, describeFailure } from '../run/funsearch.js';
+import { EventLog } from '../run/event-log.js';
+import { describeFailure, FunSearch, InitialProgramError, type RunLogger } from '../run/funsearch.js';
 import { createRunLogger } from '../run/logger.js';
 import { progressLine, statusLines, TerminalStatus } from '../run/progress.js';
 import { type RunStatus, writeReports } from '../run/report-files.js';
-import { RUN_FILES, createRunDir, readRunConfig, writeRunConfig } from '../run/run-dir.js';
+import { createRunDir, RUN_FILES, readRunConfig, writeRunConfig } from '../run/run-dir.js';
 import { emptyStats } from '../run/stats.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { SandboxLogger } from '../sandbox/sandbox.js';
@@ -112,6 +113,10 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
       };
       await writeCheckpoint(join(runDir, RUN_FILES.checkpoint), checkpoint);
       await writeReports(runDir, summaryContext());
+      // The page is a view: failing to draw it must not stop the run.
+      await writeHtmlReport(runDir).catch((e) =>
+        logger.warn('writing report.html failed', { error: String(e) }),
+      );
       lastCheckpointAt = Date.now();
       registeredAtCheckpoint = stats.registered;
     });
@@ -133,16 +138,17 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     specFile: spec.specFile,
     testInputs: inputs.map((input) => input.text),
     startedAt,
-    initialScore: setup.checkpoint ? undefined : initialScore,
+    initialScore: stats.initialScore,
   });
-  let initialScore: number | undefined;
 
   const grace = (options.graceSeconds ?? Math.max(10, config.timeout * inputs.length + 5)) * 1000;
   let graceTimer: NodeJS.Timeout | undefined;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stopSignal === undefined) {
       stopSignal = signal;
-      printLine(`${signal}: stopping; evaluations in flight get ${Math.round(grace / 1000)} s (press Ctrl-C again to cancel them)`);
+      printLine(
+        `${signal}: stopping; evaluations in flight get ${Math.round(grace / 1000)} s (press Ctrl-C again to cancel them)`,
+      );
       search?.requestStop('interrupted');
       graceTimer = setTimeout(() => search?.cancelEvaluations(), grace);
       graceTimer.unref();
@@ -201,10 +207,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
       clock: systemClock,
       stats,
       costOf: (completion) => estimateCost(meter, llm, completion),
-      onEvent: (event) => {
-        if (event.reason === 'initial program') initialScore = event.score;
-        events.write(event);
-      },
+      onEvent: (event) => events.write(event),
       onProgress: checkpointIfDue,
       logger,
     });
@@ -226,7 +229,9 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     await sandbox.close().catch((e) => logger.error('closing the sandbox failed', { error: String(e) }));
     if (database?.populated) {
       await checkpointing.catch(() => undefined);
-      await saveCheckpoint(runStatus === 'finished').catch((e) => logger.error('final checkpoint failed', { error: String(e) }));
+      await saveCheckpoint(runStatus === 'finished').catch((e) =>
+        logger.error('final checkpoint failed', { error: String(e) }),
+      );
     }
     status?.clear();
     events.close();
@@ -261,7 +266,11 @@ function sandboxLogger(logger: RunLogger): SandboxLogger {
 function estimateCost(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
   const price = meter.priceOf(llm.modelId);
   if (!price || !completion.usage) return 0;
-  return ((completion.usage.inputTokens ?? 0) * price.input + (completion.usage.outputTokens ?? 0) * price.output) / 1e6;
+  return (
+    ((completion.usage.inputTokens ?? 0) * price.input +
+      (completion.usage.outputTokens ?? 0) * price.output) /
+    1e6
+  );
 }
 
 interface Prepared {
@@ -277,16 +286,31 @@ async function prepare(options: RunCommandOptions): Promise<Prepared> {
     const runDir = resolve(options.resumeDir);
     const saved = await readRunConfig(runDir);
     // Flags and --config override the saved settings and budgets; islands come from the checkpoint.
-    const config = resolveConfig({ base: saved, fromFile: options.fromFile, fileName: options.configFile, fromFlags: options.fromFlags });
+    const config = resolveConfig({
+      base: saved,
+      fromFile: options.fromFile,
+      fileName: options.configFile,
+      fromFlags: options.fromFlags,
+    });
     const spec = await loadSpec(join(runDir, RUN_FILES.spec));
     const inputs = await loadInputs(join(runDir, RUN_FILES.inputs));
     const checkpoint = await readCheckpoint(join(runDir, RUN_FILES.checkpoint));
     await writeRunConfig(runDir, config);
     return { config, runDir, spec, inputs, checkpoint };
   }
-  if (!options.specFile) throw new UserError('missing -s/--specification-file: give the Python spec to evolve (or --resume RUN_DIR)');
-  if (!options.inputsFile) throw new UserError('missing -t/--test-inputs-file: give the file of test inputs, one Python literal per line');
-  const config = resolveConfig({ fromFile: options.fromFile, fileName: options.configFile, fromFlags: options.fromFlags });
+  if (!options.specFile)
+    throw new UserError(
+      'missing -s/--specification-file: give the Python spec to evolve (or --resume RUN_DIR)',
+    );
+  if (!options.inputsFile)
+    throw new UserError(
+      'missing -t/--test-inputs-file: give the file of test inputs, one Python literal per line',
+    );
+  const config = resolveConfig({
+    fromFile: options.fromFile,
+    fileName: options.configFile,
+    fromFlags: options.fromFlags,
+  });
   const spec = await loadSpec(options.specFile);
   const inputs = await loadInputs(options.inputsFile);
   const runDir = await createRunDir({ config, specFile: options.specFile, inputsFile: options.inputsFile });

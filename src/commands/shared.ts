@@ -4,8 +4,8 @@ import { parse as parseDotenv } from 'dotenv';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
-import { initParser } from '../spec/parser.js';
 import { parseSpec } from '../spec/parse.js';
+import { initParser } from '../spec/parser.js';
 import type { Program } from '../spec/program.js';
 
 export interface LoadedSpec {
@@ -21,7 +21,9 @@ export async function loadSpec(specFile: string): Promise<LoadedSpec> {
   try {
     specText = await readFile(specFile, 'utf8');
   } catch (error) {
-    throw new UserError(`${specFile}: cannot read the specification file (${(error as NodeJS.ErrnoException).code ?? error}); check -s/--specification-file`);
+    throw new UserError(
+      `${specFile}: cannot read the specification file (${(error as NodeJS.ErrnoException).code ?? error}); check -s/--specification-file`,
+    );
   }
   await initParser();
   const { program, functionToEvolve, functionToRun } = parseSpec(specText, specFile);
@@ -37,14 +39,19 @@ export async function loadInputs(inputsFile: string): Promise<TestInput[]> {
  * The variables the tool reads: the `.env` file (or `--env-file`) under the process environment,
  * which wins as dotenv does. Nothing here ever reaches a candidate: sandboxes start from an empty env.
  */
-export async function loadEnv(envFile: string | undefined, processEnv: NodeJS.ProcessEnv = process.env): Promise<Record<string, string | undefined>> {
+export async function loadEnv(
+  envFile: string | undefined,
+  processEnv: NodeJS.ProcessEnv = process.env,
+): Promise<Record<string, string | undefined>> {
   const file = envFile ?? '.env';
   let fromFile: Record<string, string> = {};
   try {
     fromFile = parseDotenv(await readFile(file, 'utf8'));
   } catch (error) {
     if (envFile !== undefined || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new UserError(`${file}: cannot read the env file (${(error as NodeJS.ErrnoException).code ?? error}); check --env-file`);
+      throw new UserError(
+        `${file}: cannot read the env file (${(error as NodeJS.ErrnoException).code ?? error}); check --env-file`,
+      );
     }
   }
   return { ...fromFile, ...processEnv };

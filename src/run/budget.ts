@@ -19,7 +19,8 @@ export function budgetStopReason(config: Config, stats: RunStats, bestScore: num
   const { budget } = config;
   if (budget.target_score !== undefined && bestScore >= budget.target_score) return 'target-score';
   if (budget.duration !== undefined && stats.elapsedMs >= budget.duration * 1000) return 'duration';
-  if (budget.max_tokens !== undefined && stats.inputTokens + stats.outputTokens >= budget.max_tokens) return 'max-tokens';
+  if (budget.max_tokens !== undefined && stats.inputTokens + stats.outputTokens >= budget.max_tokens)
+    return 'max-tokens';
   if (budget.max_cost !== undefined && stats.costUsd >= budget.max_cost) return 'max-cost';
   return undefined;
 }
@@ -36,7 +37,8 @@ export function budgetUsage(config: Config, stats: RunStats): Record<string, num
   };
   const { budget } = config;
   if (budget.duration !== undefined) usage.duration = stats.elapsedMs / (budget.duration * 1000);
-  if (budget.max_tokens !== undefined) usage.max_tokens = (stats.inputTokens + stats.outputTokens) / budget.max_tokens;
+  if (budget.max_tokens !== undefined)
+    usage.max_tokens = (stats.inputTokens + stats.outputTokens) / budget.max_tokens;
   if (budget.max_cost !== undefined) usage.max_cost = stats.costUsd / budget.max_cost;
   return usage;
 }

@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { UserError } from '../errors.js';
 import type { DatabaseSnapshot } from '../database/snapshot.js';
+import { UserError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { type RunStats, runStatsSchema } from './stats.js';
 
@@ -40,7 +40,9 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new UserError(`${path}: cannot read the checkpoint (${(error as NodeJS.ErrnoException).code ?? error}); is --resume a run directory?`);
+    throw new UserError(
+      `${path}: cannot read the checkpoint (${(error as NodeJS.ErrnoException).code ?? error}); is --resume a run directory?`,
+    );
   }
   let json: unknown;
   try {
@@ -50,7 +52,9 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   }
   const parsed = checkpointSchema.safeParse(json);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
     throw new UserError(`${path}: not a funsearch checkpoint (${problems.join('; ')})`);
   }
   return parsed.data as Checkpoint;

@@ -52,7 +52,10 @@ export interface EvaluateOptions {
 export class Evaluator {
   constructor(private readonly options: EvaluatorOptions) {}
 
-  async evaluate(sample: string, { versionGenerated, stopAtFirstFailure = true, signal }: EvaluateOptions = {}): Promise<CandidateResult> {
+  async evaluate(
+    sample: string,
+    { versionGenerated, stopAtFirstFailure = true, signal }: EvaluateOptions = {},
+  ): Promise<CandidateResult> {
     const { template, functionToEvolve } = this.options;
     const candidate = buildCandidate(template, functionToEvolve, sample, versionGenerated);
     if ('error' in candidate) return { status: 'rejected', kind: candidate.error, reason: candidate.reason };
@@ -69,18 +72,25 @@ export class Evaluator {
     if (stopAtFirstFailure) {
       // One sandbox child runs the inputs in order and stops at the first failure: one fork per candidate.
       const texts = testInputs.map((input) => input.text);
-      const results = await sandbox.runBatch({ program, functionToRun, testInputs: texts, timeoutSeconds }, signal);
-      results.forEach((outcome, index) => outcomes.push({ input: texts[index]!, outcome }));
+      const results = await sandbox.runBatch(
+        { program, functionToRun, testInputs: texts, timeoutSeconds },
+        signal,
+      );
+      for (const [index, outcome] of results.entries()) outcomes.push({ input: texts[index]!, outcome });
     } else {
       for (const input of testInputs) {
-        const outcome = await sandbox.run({ program, functionToRun, testInput: input.text, timeoutSeconds }, signal);
+        const outcome = await sandbox.run(
+          { program, functionToRun, testInput: input.text, timeoutSeconds },
+          signal,
+        );
         outcomes.push({ input: input.text, outcome });
       }
     }
     const failed = outcomes.find((o) => o.outcome.kind !== 'ok');
     if (failed) return { status: 'evaluated', kind: failed.outcome.kind, fn, program, outcomes };
     const scoresPerTest = new Map<string, number>();
-    for (const { input, outcome } of outcomes) if (outcome.kind === 'ok') scoresPerTest.set(input, outcome.score);
+    for (const { input, outcome } of outcomes)
+      if (outcome.kind === 'ok') scoresPerTest.set(input, outcome.score);
     return { status: 'evaluated', kind: 'ok', fn, program, outcomes, scoresPerTest };
   }
 }

@@ -6,11 +6,11 @@
 import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
-import type { Prompt } from '../database/prompt.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
+import type { Prompt } from '../database/prompt.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
 import type { Outcome } from '../sandbox/sandbox.js';
-import { type StopReason, budgetStopReason, samplerHasPrompts } from './budget.js';
+import { budgetStopReason, type StopReason, samplerHasPrompts } from './budget.js';
 import { Channel } from './channel.js';
 import type { CandidateResult, Evaluator } from './evaluator.js';
 import { countOutcome, type RunStats } from './stats.js';
@@ -31,11 +31,16 @@ export interface SampleEvent {
   newBest?: boolean;
   reason?: string;
   llmLatencyMs?: number;
+  /** From taking the sample off the queue to its result, waiting for a container included. */
   evaluationMs?: number;
+  /** The candidate's own running time in the sandbox, summed over the inputs it ran. */
+  sandboxMs?: number;
   inputTokens?: number;
   outputTokens?: number;
   /** Set on the event that triggered a reset of the weaker islands. */
   resetIslands?: number[];
+  /** For each reset island (same order), the surviving island whose best program re-seeded it. */
+  resetFounders?: number[];
 }
 
 export interface RunLogger {
@@ -126,14 +131,18 @@ export class FunSearch {
     this.channel = channel;
     if (this.stopReason !== undefined) channel.close();
     const evaluators = Array.from({ length: config.num_evaluators }, () => this.evaluateLoop(channel));
-    const samplers = Array.from({ length: config.num_samplers }, (_, index) => this.sampleLoop(index, channel));
+    const samplers = Array.from({ length: config.num_samplers }, (_, index) =>
+      this.sampleLoop(index, channel),
+    );
     await Promise.all(samplers);
     channel.close();
     await Promise.all(evaluators);
     for (const sample of channel.drain()) this.emitNotEvaluated(sample);
     this.updateElapsed();
     if (this.fatal !== undefined) throw this.fatal;
-    return this.stopReason ?? 'total-llm-samples';
+    // Samplers that ran out of prompts stop the run without a request: that is the sample budget.
+    this.stopReason ??= 'total-llm-samples';
+    return this.stopReason;
   }
 
   private async registerInitialProgram(): Promise<void> {
@@ -145,6 +154,7 @@ export class FunSearch {
     });
     if (result.status !== 'evaluated' || !result.scoresPerTest) throw new InitialProgramError(result);
     const registration = database.registerInitial(fn, result.scoresPerTest);
+    this.options.stats.initialScore = registration.score;
     this.options.logger.info('initial program registered on every island', { score: registration.score });
     this.options.onEvent({
       ...this.eventBase(null),
@@ -240,7 +250,11 @@ export class FunSearch {
       try {
         await this.evaluateSample(sample);
       } catch (error) {
-        if (this.evaluationsAbort.signal.aborted && this.fatal === undefined && this.stopReason !== undefined) {
+        if (
+          this.evaluationsAbort.signal.aborted &&
+          this.fatal === undefined &&
+          this.stopReason !== undefined
+        ) {
           this.emitNotEvaluated(sample);
           continue;
         }
@@ -260,27 +274,39 @@ export class FunSearch {
       signal: this.evaluationsAbort.signal,
     });
     const evaluationMs = this.options.clock.now() - started;
+    const sandboxMs =
+      result.status === 'evaluated' ? result.outcomes.reduce((sum, o) => sum + o.outcome.durationMs, 0) : 0;
     stats.evaluations++;
-    stats.evaluationTotalMs += evaluationMs;
+    stats.evaluationTotalMs += sandboxMs;
     countOutcome(stats, result.kind);
     const event: SampleEvent = {
       ...this.eventBase(prompt),
       outcome: result.kind,
       llmLatencyMs: sample.llmLatencyMs,
       evaluationMs,
+      sandboxMs,
       inputTokens: sample.completion.usage?.inputTokens,
       outputTokens: sample.completion.usage?.outputTokens,
     };
     if (result.status === 'evaluated' && result.scoresPerTest) {
-      const registration = database.registerProgram(result.fn, prompt.islandId, prompt.islandGeneration, result.scoresPerTest);
+      const registration = database.registerProgram(
+        result.fn,
+        prompt.islandId,
+        prompt.islandGeneration,
+        result.scoresPerTest,
+      );
       if (registration.registered) stats.registered++;
       else stats.staleDropped++;
       event.score = registration.score;
       event.scoresPerTest = Object.fromEntries(result.scoresPerTest);
       event.registered = registration.registered;
       event.newBest = registration.newBest;
-      if (registration.reset) event.resetIslands = registration.reset.resetIslandIds;
-      if (registration.newBest) logger.info('new best program', { score: registration.score, island: prompt.islandId });
+      if (registration.reset) {
+        event.resetIslands = registration.reset.resetIslandIds;
+        event.resetFounders = registration.reset.founderIslandIds;
+      }
+      if (registration.newBest)
+        logger.info('new best program', { score: registration.score, island: prompt.islandId });
     } else {
       event.reason = describeFailure(result).slice(0, 500);
       logger.debug('candidate failed', { outcome: result.kind, reason: event.reason });

@@ -7,7 +7,14 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import type { RunLogger } from './funsearch.js';
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 export interface RunLoggerHandle {
   logger: RunLogger;
@@ -15,7 +22,11 @@ export interface RunLoggerHandle {
   close(): Promise<void>;
 }
 
-export function createRunLogger(options: { logFile: string; terminalLevel: string; printLine: (line: string) => void }): RunLoggerHandle {
+export function createRunLogger(options: {
+  logFile: string;
+  terminalLevel: string;
+  printLine: (line: string) => void;
+}): RunLoggerHandle {
   const file = createWriteStream(options.logFile, { flags: 'a' });
   const terminal = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -27,8 +38,12 @@ export function createRunLogger(options: { logFile: string; terminalLevel: strin
   });
   const fileLevel = levelValue(options.terminalLevel) < levelValue('info') ? options.terminalLevel : 'info';
   const streams: pino.StreamEntry[] = [{ level: fileLevel as pino.Level, stream: file }];
-  if (options.terminalLevel !== 'silent') streams.push({ level: options.terminalLevel as pino.Level, stream: terminal });
-  const base = pino({ level: lowest(fileLevel, options.terminalLevel), base: undefined }, pino.multistream(streams));
+  if (options.terminalLevel !== 'silent')
+    streams.push({ level: options.terminalLevel as pino.Level, stream: terminal });
+  const base = pino(
+    { level: lowest(fileLevel, options.terminalLevel), base: undefined },
+    pino.multistream(streams),
+  );
   const adapt =
     (level: 'debug' | 'info' | 'warn' | 'error') =>
     (message: string, fields?: Record<string, unknown>): void => {

@@ -13,7 +13,16 @@ export interface ProgressSource {
   database: ProgramsDatabase;
 }
 
-const FAILURE_KINDS = ['timeout', 'memory', 'crash', 'syntax-error', 'invalid-score', 'output-limit', 'empty', 'calls-ancestor'];
+const FAILURE_KINDS = [
+  'timeout',
+  'memory',
+  'crash',
+  'syntax-error',
+  'invalid-score',
+  'output-limit',
+  'empty',
+  'calls-ancestor',
+];
 
 export function statusLines({ config, stats, database }: ProgressSource): string[] {
   const seconds = stats.elapsedMs / 1000;
@@ -21,7 +30,9 @@ export function statusLines({ config, stats, database }: ProgressSource): string
   const failures = FAILURE_KINDS.filter((kind) => stats.outcomes[kind])
     .map((kind) => `${kind} ${stats.outcomes[kind]}`)
     .join(', ');
-  const latency = stats.samplesOk ? `${(stats.llmLatencyTotalMs / stats.samplesOk / 1000).toFixed(2)} s` : '-';
+  const latency = stats.samplesOk
+    ? `${(stats.llmLatencyTotalMs / stats.samplesOk / 1000).toFixed(2)} s`
+    : '-';
   const rate = seconds > 0 ? (stats.evaluations / seconds).toFixed(2) : '0.00';
   const budget = Object.entries(budgetUsage(config, stats))
     .map(([name, used]) => `${name} ${Math.min(100, used * 100).toFixed(0)}%`)

@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
 import { functionToString } from '../spec/program.js';
+import { writeFileAtomic } from './atomic-file.js';
 import type { StopReason } from './budget.js';
 import { budgetUsage } from './budget.js';
-import { writeFileAtomic } from './atomic-file.js';
 import { type RunStats, totalSamples } from './stats.js';
 
 export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed';
@@ -71,7 +71,11 @@ export function buildSummary(context: SummaryContext): Record<string, unknown> {
       staleDropped: stats.staleDropped,
       islandResets: database.resetCount,
     },
-    tokens: { input: stats.inputTokens, output: stats.outputTokens, total: stats.inputTokens + stats.outputTokens },
+    tokens: {
+      input: stats.inputTokens,
+      output: stats.outputTokens,
+      total: stats.inputTokens + stats.outputTokens,
+    },
     costUsd: stats.costUsd,
     timings: {
       elapsedSeconds: seconds,

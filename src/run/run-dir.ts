@@ -18,7 +18,12 @@ export const RUN_FILES = {
   summary: 'summary.json',
 } as const;
 
-export async function createRunDir(options: { config: Config; specFile: string; inputsFile: string; now?: Date }): Promise<string> {
+export async function createRunDir(options: {
+  config: Config;
+  specFile: string;
+  inputsFile: string;
+  now?: Date;
+}): Promise<string> {
   const now = options.now ?? new Date();
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '_').slice(0, 15);
   const name = basename(options.specFile, extname(options.specFile)).replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -26,10 +31,13 @@ export async function createRunDir(options: { config: Config; specFile: string; 
   try {
     await mkdir(options.config.report_dir, { recursive: true });
   } catch (error) {
-    throw new UserError(`${options.config.report_dir}: cannot create the report directory (${(error as NodeJS.ErrnoException).code}); check --report-dir`);
+    throw new UserError(
+      `${options.config.report_dir}: cannot create the report directory (${(error as NodeJS.ErrnoException).code}); check --report-dir`,
+    );
   }
   // Two runs started in the same second get distinct directories.
-  for (let suffix = 2; await exists(dir); suffix++) dir = join(options.config.report_dir, `${stamp}_${name}_${suffix}`);
+  for (let suffix = 2; await exists(dir); suffix++)
+    dir = join(options.config.report_dir, `${stamp}_${name}_${suffix}`);
   await mkdir(dir, { recursive: true });
   await copyFile(options.specFile, join(dir, RUN_FILES.spec));
   await copyFile(options.inputsFile, join(dir, RUN_FILES.inputs));
@@ -46,7 +54,9 @@ export async function readRunConfig(dir: string): Promise<Record<string, unknown
   try {
     return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
   } catch (error) {
-    throw new UserError(`${path}: cannot read the run's config (${(error as Error).message}); is --resume a run directory?`);
+    throw new UserError(
+      `${path}: cannot read the run's config (${(error as Error).message}); is --resume a run directory?`,
+    );
   }
 }
 

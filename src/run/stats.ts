@@ -21,7 +21,10 @@ export const runStatsSchema = z.object({
   /** Run time over every session of the run (resumes add to it), ms. */
   elapsedMs: z.number().nonnegative(),
   llmLatencyTotalMs: z.number().nonnegative(),
+  /** The candidates' own running time in the sandbox, summed. */
   evaluationTotalMs: z.number().nonnegative(),
+  /** Reduced score of the spec's own function, once it ran. */
+  initialScore: z.number().optional(),
   /** Prompts each sampler has sent, so a resumed run keeps `total_llm_samples` per sampler. */
   promptsPerSampler: z.array(z.number().int().nonnegative()),
 });

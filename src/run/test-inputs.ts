@@ -28,7 +28,9 @@ export function parseTestInputs(content: string, fileName: string): TestInput[] 
     }
     const earlier = seen.get(text);
     if (earlier !== undefined) {
-      throw new UserError(`${fileName}:${line}: \`${truncate(text)}\` repeats line ${earlier}; list each test input once`);
+      throw new UserError(
+        `${fileName}:${line}: \`${truncate(text)}\` repeats line ${earlier}; list each test input once`,
+      );
     }
     seen.set(text, line);
     inputs.push({ text, line });
@@ -44,7 +46,9 @@ export async function readTestInputs(fileName: string): Promise<TestInput[]> {
   try {
     content = await readFile(fileName, 'utf8');
   } catch (error) {
-    throw new UserError(`${fileName}: cannot read the test-inputs file (${(error as NodeJS.ErrnoException).code ?? error}); check -t/--test-inputs-file`);
+    throw new UserError(
+      `${fileName}: cannot read the test-inputs file (${(error as NodeJS.ErrnoException).code ?? error}); check -t/--test-inputs-file`,
+    );
   }
   return parseTestInputs(content, fileName);
 }

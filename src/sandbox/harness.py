@@ -51,7 +51,13 @@ PIDS_LIMIT = int(CFG.get("pids_limit", 64))
 OUTPUT_LIMIT = int(CFG.get("output_limit", 1024 * 1024))
 STDERR_KEEP = int(CFG.get("stderr_keep", 4096))
 WORK_ROOT = CFG.get("work_root", "/tmp")
-DROP_TO = CFG.get("drop_to")  # [uid, gid] the child switches to (process mode run as root)
+KEEP_ENV = ("PATH", "LANG", "HOME", "TMPDIR")
+
+if MODE == "process":
+    # The host passes a scrubbed environment, but a launcher (a pyenv shim, say) may add to it.
+    for _name in list(os.environ):
+        if _name not in KEEP_ENV:
+            del os.environ[_name]
 
 # Numerical libraries must not start a thread per core: threads count against the pids limit.
 for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -210,10 +216,6 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     os.chdir(workdir)
     os.environ["TMPDIR"] = workdir
     os.environ["HOME"] = workdir
-    if DROP_TO:
-        os.setgroups([])
-        os.setgid(DROP_TO[1])
-        os.setuid(DROP_TO[0])
     set_limit(resource.RLIMIT_CORE, 0)
     set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
     set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
@@ -370,8 +372,6 @@ class Spare:
 
     def __init__(self):
         self.workdir = tempfile.mkdtemp(prefix="job-", dir=WORK_ROOT)
-        if DROP_TO:
-            os.chown(self.workdir, DROP_TO[0], DROP_TO[1])
         job_r, self.job_w = os.pipe()
         self.score_r, score_w = os.pipe()
         self.out_r, out_w = os.pipe()

@@ -6,7 +6,7 @@
  * read what the host user can read.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, chmodSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config, SandboxConfig } from '../config.js';
@@ -17,12 +17,10 @@ import type { Outcome, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } fro
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
 export const PROCESS_SANDBOX_WARNING =
-  'the process sandbox is not a security boundary: candidates run as host processes with resource ' +
-  'limits only (no filesystem, network or environment isolation beyond a scrubbed environment); ' +
+  'the process sandbox is not a security boundary: candidates run as host processes of this user, ' +
+  'with resource limits and a scrubbed environment but no filesystem or network isolation; ' +
   'use the Docker sandbox for untrusted code';
 
-/** uid/gid candidates switch to when the host process runs as root. */
-export const NOBODY: [number, number] = [65534, 65534];
 const READY_TIMEOUT_MS = 60_000;
 
 /** Only these variables reach the harness and the candidates. */
@@ -47,12 +45,7 @@ export async function startProcessWorker(options: {
   python?: string | undefined;
 }): Promise<HarnessWorker> {
   const dir = mkdtempSync(join(tmpdir(), 'funsearch-sandbox-'));
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) chmodSync(dir, 0o711); // candidates run as nobody and must reach their own subdirectory
-  const [python, ...args] = harnessCommand('process', options.sandbox, {
-    workRoot: dir,
-    ...(asRoot ? { dropTo: NOBODY } : {}),
-  });
+  const [python, ...args] = harnessCommand('process', options.sandbox, { workRoot: dir });
   const child = spawn(options.python ?? python!, args, {
     cwd: dir,
     env: scrubbedEnv(dir),

@@ -232,7 +232,7 @@ export const HARNESS_STDERR_KEEP = 4096;
 export function harnessCommand(
   mode: 'container' | 'process',
   sandbox: SandboxConfig,
-  extra: { workRoot?: string; dropTo?: [number, number] } = {},
+  extra: { workRoot?: string } = {},
 ): string[] {
   const config = {
     memory_bytes: sandbox.memory_mb * 1024 * 1024,
@@ -241,7 +241,6 @@ export function harnessCommand(
     output_limit: sandbox.output_limit_bytes,
     stderr_keep: HARNESS_STDERR_KEEP,
     work_root: extra.workRoot ?? '/tmp',
-    drop_to: extra.dropTo ?? null,
   };
   // -I: ignore PYTHON* variables and the user's site directory.
   return ['python3', '-I', '-c', harnessSource(), mode, JSON.stringify(config)];

@@ -111,6 +111,13 @@ export class WorkerPool {
         await worker.destroy();
         throw new InfrastructureError('sandbox closed');
       }
+      // A worker that dies while idle is replaced before a candidate could be blamed for it.
+      void worker.connection.closed.then((reason) => {
+        const at = this.idle.indexOf(worker);
+        if (at < 0 || this.closed) return;
+        this.idle.splice(at, 1);
+        this.replace(worker, reason);
+      });
       return worker;
     } finally {
       this.creating.delete(creation);
@@ -150,6 +157,10 @@ export class WorkerPool {
     this.busy.delete(worker);
     if (this.closed) {
       void worker.destroy();
+      return;
+    }
+    if (worker.connection.isClosed) {
+      this.replace(worker, 'the harness ended between jobs');
       return;
     }
     const waiter = this.waiters.shift();

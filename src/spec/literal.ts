@@ -13,7 +13,7 @@ export function isPythonLiteral(text: string): boolean {
     const root = tree.rootNode;
     if (root.hasError || root.namedChildCount !== 1) return false;
     const statement = root.namedChild(0);
-    if (!statement || statement.type !== 'expression_statement' || statement.namedChildCount !== 1) return false;
+    if (statement?.type !== 'expression_statement' || statement.namedChildCount !== 1) return false;
     return isLiteralNode(statement.namedChild(0)!);
   } finally {
     tree.delete();
@@ -51,7 +51,9 @@ function isLiteralNode(node: Node): boolean {
     case 'tuple':
     case 'list':
     case 'set':
-      return node.namedChildren.every((child) => child !== null && (child.type === 'comment' || isLiteralNode(child)));
+      return node.namedChildren.every(
+        (child) => child !== null && (child.type === 'comment' || isLiteralNode(child)),
+      );
     case 'dictionary':
       return node.namedChildren.every(
         (child) =>

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIG_FLAGS, attributeName, parseFlagValue } from '../../src/cli/config-flags.js';
+import { attributeName, CONFIG_FLAGS, parseFlagValue } from '../../src/cli/config-flags.js';
 import { configFromFlags, normaliseArgv, resolveConfig } from '../../src/cli/load-config.js';
 import { configSchema, defaultConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
@@ -36,7 +36,14 @@ describe('config flags', () => {
       }
     };
     // Optional fields have no default: make them appear by setting them.
-    walk(configSchema.parse({ seed: 1, llm: { model: 'm', mock_responses: 'f' }, budget: { duration: 1, max_tokens: 1, max_cost: 1, target_score: 1 } }), []);
+    walk(
+      configSchema.parse({
+        seed: 1,
+        llm: { model: 'm', mock_responses: 'f' },
+        budget: { duration: 1, max_tokens: 1, max_cost: 1, target_score: 1 },
+      }),
+      [],
+    );
     const flagged = new Set(CONFIG_FLAGS.map((flag) => flag.path.join('.')));
     const unflagged = leaves.filter((leaf) => !flagged.has(leaf));
     expect(unflagged).toEqual([]);
@@ -44,7 +51,10 @@ describe('config flags', () => {
 
   it('land at their path, flags over the config file over defaults', () => {
     const fromFlags = configFromFlags({ numIslands: '4', timeout: '2.5', llm: 'mock' });
-    const config = resolveConfig({ fromFile: { num_samplers: 3, programs_database: { num_islands: 7, functions_per_prompt: 3 } }, fromFlags });
+    const config = resolveConfig({
+      fromFile: { num_samplers: 3, programs_database: { num_islands: 7, functions_per_prompt: 3 } },
+      fromFlags,
+    });
     expect(config.programs_database.num_islands).toBe(4);
     expect(config.programs_database.functions_per_prompt).toBe(3);
     expect(config.num_samplers).toBe(3);
@@ -54,33 +64,40 @@ describe('config flags', () => {
   });
 
   it('turn --skip-llm-check off and collect --llm-param pairs', () => {
-    const config = resolveConfig({ fromFlags: configFromFlags({ skipLlmCheck: true, llmParam: ['temperature=0.5', 'stop=["\\n\\n"]', 'note=hi'] }) });
+    const config = resolveConfig({
+      fromFlags: configFromFlags({
+        skipLlmCheck: true,
+        llmParam: ['temperature=0.5', 'stop=["\\n\\n"]', 'note=hi'],
+      }),
+    });
     expect(config.llm.check).toBe(false);
     expect(config.llm.params).toEqual({ temperature: 0.5, stop: ['\n\n'], note: 'hi' });
   });
 
   it('reject a bad value naming the flag', () => {
     const numIslands = CONFIG_FLAGS.find((flag) => flag.flag === 'num-islands')!;
-    expect(() => parseFlagValue(numIslands, 'four')).toThrow(new UserError('--num-islands: expected an integer, got `four`'));
+    expect(() => parseFlagValue(numIslands, 'four')).toThrow(
+      new UserError('--num-islands: expected an integer, got `four`'),
+    );
     const llm = CONFIG_FLAGS.find((flag) => flag.flag === 'llm')!;
-    expect(() => parseFlagValue(llm, 'gpt')).toThrow(/--llm: expected one of replicate, openai, gemini, starcoder, mock/);
+    expect(() => parseFlagValue(llm, 'gpt')).toThrow(
+      /--llm: expected one of replicate, openai, gemini, starcoder, mock/,
+    );
   });
 
   it('report an invalid merged value as path: message', () => {
-    expect(() => resolveConfig({ fromFlags: configFromFlags({ numIslands: '0' }) })).toThrow(/programs_database\.num_islands: /);
-    expect(() => resolveConfig({ fromFile: { nonsense: 1 }, fileName: 'c.json', fromFlags: {} })).toThrow(/c\.json.*nonsense/);
+    expect(() => resolveConfig({ fromFlags: configFromFlags({ numIslands: '0' }) })).toThrow(
+      /programs_database\.num_islands: /,
+    );
+    expect(() => resolveConfig({ fromFile: { nonsense: 1 }, fileName: 'c.json', fromFlags: {} })).toThrow(
+      /c\.json.*nonsense/,
+    );
   });
 
   it('accept the original snake_case spellings', () => {
-    expect(normaliseArgv(['--num_islands', '4', '--specification_file=a_b.py', '-s', 'x_y.py', '--', '--a_b'])).toEqual([
-      '--num-islands',
-      '4',
-      '--specification-file=a_b.py',
-      '-s',
-      'x_y.py',
-      '--',
-      '--a-b',
-    ]);
+    expect(
+      normaliseArgv(['--num_islands', '4', '--specification_file=a_b.py', '-s', 'x_y.py', '--', '--a_b']),
+    ).toEqual(['--num-islands', '4', '--specification-file=a_b.py', '-s', 'x_y.py', '--', '--a-b']);
   });
 
   it('map kebab flags to commander attribute names', () => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/errors.js';
 import { writeFileAtomic } from '../../src/run/atomic-file.js';
@@ -34,27 +35,43 @@ describe('writeFileAtomic', () => {
       for (;;) { n++; await writeFileAtomic(${JSON.stringify(path)}, JSON.stringify({ n, pad: 'x'.repeat(1 << 20) })); }
     `;
     await writeFile(join(dir, 'writer.mjs'), script);
-    for (const delay of [30, 60, 90, 120, 150]) {
+    let versionsSeen = 0;
+    for (const delay of [5, 17, 29, 41, 53]) {
       const child = spawn(process.execPath, [join(dir, 'writer.mjs')], { stdio: 'ignore' });
-      await new Promise((resolve) => setTimeout(resolve, delay));
+      // Kill only once the writer is rewriting (a file exists), at a different moment each time.
+      while (
+        !(await readFile(path).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await sleep(2);
+      await sleep(delay);
       child.kill('SIGKILL');
       await new Promise((resolve) => child.once('exit', resolve));
-      const text = await readFile(path, 'utf8').catch(() => undefined);
-      if (text !== undefined) {
-        const parsed = JSON.parse(text) as { n: number; pad: string };
-        expect(parsed.pad.length).toBe(1 << 20);
-      }
+      const parsed = JSON.parse(await readFile(path, 'utf8')) as { n: number; pad: string };
+      expect(parsed.pad.length).toBe(1 << 20);
+      expect(parsed.n).toBeGreaterThan(0);
+      versionsSeen++;
+      await rm(path);
     }
+    expect(versionsSeen).toBe(5);
   });
 });
 
 describe('readCheckpoint', () => {
   it('names the file and says what to check when it is missing, broken or foreign', async () => {
     await expect(readCheckpoint(join(dir, 'none.json'))).rejects.toThrow(UserError);
-    await expect(readCheckpoint(join(dir, 'none.json'))).rejects.toThrow(/none\.json: cannot read the checkpoint.*--resume/);
+    await expect(readCheckpoint(join(dir, 'none.json'))).rejects.toThrow(
+      /none\.json: cannot read the checkpoint.*--resume/,
+    );
     await writeFile(join(dir, 'broken.json'), '{"format":');
-    await expect(readCheckpoint(join(dir, 'broken.json'))).rejects.toThrow(/broken\.json: the checkpoint is not valid JSON/);
+    await expect(readCheckpoint(join(dir, 'broken.json'))).rejects.toThrow(
+      /broken\.json: the checkpoint is not valid JSON/,
+    );
     await writeFile(join(dir, 'other.json'), '{"format":"something"}');
-    await expect(readCheckpoint(join(dir, 'other.json'))).rejects.toThrow(/other\.json: not a funsearch checkpoint/);
+    await expect(readCheckpoint(join(dir, 'other.json'))).rejects.toThrow(
+      /other\.json: not a funsearch checkpoint/,
+    );
   });
 });

@@ -65,14 +65,20 @@ describe('parseTestInputs', () => {
 
   it('names the file and line of a line that is not a literal', () => {
     expect(() => parseTestInputs('3\nn + 1\n', 'in.txt')).toThrow(UserError);
-    expect(() => parseTestInputs('3\nn + 1\n', 'in.txt')).toThrow(/^in\.txt:2: `n \+ 1` is not a Python literal; write one literal per line/);
+    expect(() => parseTestInputs('3\nn + 1\n', 'in.txt')).toThrow(
+      /^in\.txt:2: `n \+ 1` is not a Python literal; write one literal per line/,
+    );
   });
 
   it('rejects a repeated input, naming both lines', () => {
-    expect(() => parseTestInputs('3\n4\n3\n', 'in.txt')).toThrow('in.txt:3: `3` repeats line 1; list each test input once');
+    expect(() => parseTestInputs('3\n4\n3\n', 'in.txt')).toThrow(
+      'in.txt:3: `3` repeats line 1; list each test input once',
+    );
   });
 
   it('rejects a file without inputs', () => {
-    expect(() => parseTestInputs('\n# nothing\n', 'empty.txt')).toThrow('empty.txt: no test inputs; write one Python literal per line (e.g. 3)');
+    expect(() => parseTestInputs('\n# nothing\n', 'empty.txt')).toThrow(
+      'empty.txt: no test inputs; write one Python literal per line (e.g. 3)',
+    );
   });
 });

@@ -1,0 +1,167 @@
+/** The process sandbox (`--sandbox process`): the same harness on the host's python3. */
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { UserError } from '../../src/errors.js';
+import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
+import { ProcessSandbox } from '../../src/sandbox/process.js';
+import { eventually, hostEvaluate, SPEC, withEvaluate, withPriority } from './programs.js';
+
+const FAKE_TOKEN = 'r8_FAKE_PROCESS_TOKEN_must_not_leak';
+process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
+
+const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8, output_limit_bytes: 64 * 1024 } });
+const job = (program: string, testInputs = ['3'], timeoutSeconds = 5) => ({
+  program,
+  functionToRun: 'evaluate',
+  testInputs,
+  timeoutSeconds,
+});
+const only = (outcomes: Outcome[]): Outcome => {
+  expect(outcomes).toHaveLength(1);
+  return outcomes[0]!;
+};
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+describe('process sandbox', () => {
+  let sandbox: Sandbox;
+  beforeAll(async () => {
+    sandbox = createSandbox({ kind: 'process', config, poolSize: 2, answerMarginMs: 1500 });
+    await sandbox.start();
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
+
+  it('carries a warning that it is no security boundary', () => {
+    expect(sandbox.kind).toBe('process');
+    expect(sandbox.warning).toMatch(/not a security boundary/);
+  });
+
+  it('returns int and float scores', async () => {
+    expect(await sandbox.runBatch(job(SPEC, ['3', '4']))).toMatchObject([
+      { kind: 'ok', score: hostEvaluate(SPEC, 3) },
+      { kind: 'ok', score: hostEvaluate(SPEC, 4) },
+    ]);
+    expect(
+      await sandbox.run({ program: withEvaluate('return n / 8'), functionToRun: 'evaluate', testInput: '3', timeoutSeconds: 5 }),
+    ).toMatchObject({ kind: 'ok', score: 0.375 });
+  });
+
+  it.each([
+    ['syntax-error', withPriority('return (')],
+    ['crash', withPriority('return [][1]')],
+    ['invalid-score', withEvaluate('return float("-inf")')],
+    ['memory', withEvaluate('x = bytearray(64 * 1024**3)\nreturn 1')],
+    ['output-limit', withEvaluate('import sys\nwhile True:\n  sys.stderr.write("y" * 4096)')],
+  ])('reports %s', async (kind, program) => {
+    expect(only(await sandbox.runBatch(job(program, ['3', '4'])))).toMatchObject({ kind });
+  });
+
+  it('ignores what the candidate prints', async () => {
+    const program = withEvaluate(`
+print('{"i": 0, "kind": "ok", "score": 99999.0, "scoreType": "float"}')
+print('99999')
+return 7`);
+    expect(only(await sandbox.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 7 });
+  });
+
+  it('kills the whole process group on timeout', async () => {
+    const program = withEvaluate(`
+import subprocess, sys
+child = subprocess.Popen(["sleep", "300"])
+sys.stderr.write("child=%d\\n" % child.pid)
+sys.stderr.flush()
+while True:
+  pass`);
+    const outcome = only(await sandbox.runBatch(job(program, ['3'], 1)));
+    expect(outcome.kind).toBe('timeout');
+    const pid = Number(/child=(\d+)/.exec(outcome.stderr)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    await eventually(async () => (alive(pid) ? undefined : true));
+  });
+
+  it('scrubs the environment and gives each candidate a private directory, removed afterwards', async () => {
+    const program = withEvaluate(`
+import os, sys
+sys.stderr.write("cwd=%s\\n" % os.getcwd())
+open("scratch.txt", "w").write("x")
+allowed = {"PATH", "LANG", "HOME", "TMPDIR", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}
+sys.stderr.write("env=%s\\n" % sorted(os.environ))
+bad = [k for k in os.environ if k not in allowed] + [k for k, v in os.environ.items() if "${FAKE_TOKEN}" in v]
+private = os.environ["HOME"] == os.environ["TMPDIR"] == os.getcwd()
+return len(bad) * 10 + (0 if private else 1)`);
+    const outcome = only(await sandbox.runBatch(job(program)));
+    expect(outcome).toMatchObject({ kind: 'ok', score: 0 });
+    const cwd = /cwd=(\S+)/.exec(outcome.stderr)?.[1];
+    expect(cwd).toBeTruthy();
+    expect(existsSync(cwd!)).toBe(false);
+  });
+
+  it('sets CPU, address-space, file-size and process limits on the candidate', async () => {
+    const program = withEvaluate(`
+import resource
+flags = 0
+if resource.getrlimit(resource.RLIMIT_AS)[0] != resource.RLIM_INFINITY:
+  flags |= 1
+if resource.getrlimit(resource.RLIMIT_CPU)[0] != resource.RLIM_INFINITY:
+  flags |= 2
+if resource.getrlimit(resource.RLIMIT_FSIZE)[0] == 8 * 1024 * 1024:
+  flags |= 4
+import os
+if os.getuid() == 0 or resource.getrlimit(resource.RLIMIT_NPROC)[0] != resource.RLIM_INFINITY:
+  flags |= 8
+return flags`);
+    expect(only(await sandbox.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 15 });
+  });
+
+  it('replaces a harness that died between jobs without blaming the next candidate', async () => {
+    const first = only(await sandbox.runBatch(job(withEvaluate('import os\nreturn os.getppid()'))));
+    const harness = first.kind === 'ok' ? first.score : 0;
+    expect(alive(harness)).toBe(true);
+    process.kill(harness, 'SIGKILL');
+    await eventually(async () => (alive(harness) ? undefined : true));
+    const again = await Promise.all([0, 1, 2, 3].map(() => sandbox.runBatch(job(SPEC))));
+    for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
+  });
+
+  it('reports a harness killed by its candidate as a crash, then serves on', async () => {
+    const outcome = only(
+      await sandbox.runBatch(job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nreturn 1'))),
+    );
+    expect(outcome).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/harness died/) });
+    const again = await Promise.all([0, 1, 2].map(() => sandbox.runBatch(job(SPEC))));
+    for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
+  });
+
+  it('keeps finished runs from being reported as timeouts under load', async () => {
+    const runs = await Promise.all(Array.from({ length: 30 }, () => sandbox.runBatch(job(SPEC, ['3', '4'], 2))));
+    for (const outcomes of runs) expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'ok']);
+  });
+});
+
+describe('process sandbox lifecycle', () => {
+  it('ends its harness processes on close()', async () => {
+    const sandbox = createSandbox({ kind: 'process', config, poolSize: 1 });
+    const outcome = only(await sandbox.runBatch(job(withEvaluate('import os\nreturn os.getppid()'))));
+    expect(outcome.kind).toBe('ok');
+    const harness = outcome.kind === 'ok' ? outcome.score : 0;
+    expect(alive(harness)).toBe(true);
+    await sandbox.close();
+    await eventually(async () => (alive(harness) ? undefined : true));
+    await expect(sandbox.runBatch(job(SPEC))).rejects.toMatchObject({ name: 'InfrastructureError' });
+  });
+
+  it('says so when python3 is missing', async () => {
+    const sandbox = new ProcessSandbox({ config, poolSize: 1, python: '/nonexistent/python3' });
+    await expect(sandbox.start()).rejects.toBeInstanceOf(UserError);
+    await sandbox.close();
+  });
+});
