@@ -37,11 +37,14 @@ function addConfigOptions(command: Command): Command {
           : flag.kind === 'int' || flag.kind === 'number'
             ? ' <n>'
             : ' <value>';
-    const option = new Option(`--${flag.flag}${value}`, flag.description);
-    if (Array.isArray(flag.kind)) option.choices(flag.kind);
+    // Defaults live in the config schema, not in commander, so that an unset flag never overrides a
+    // config file; help shows them in the description instead.
     const shown = defaultOf(flag);
-    // Defaults live in the config schema, not in commander, so a config file is not overridden by an unset flag.
-    if (shown !== undefined) option.default(undefined, shown);
+    const option = new Option(
+      `--${flag.flag}${value}`,
+      shown === undefined ? flag.description : `${flag.description} (default: ${shown})`,
+    );
+    if (Array.isArray(flag.kind)) option.choices(flag.kind);
     command.addOption(option);
   }
   return command;

@@ -129,6 +129,7 @@ export class HarnessConnection {
   private resolveClosed!: (reason: string) => void;
   private isReady = false;
   private closeReason: string | undefined;
+  private protocolViolation: string | undefined;
   private diagnostics = '';
 
   constructor(
@@ -163,6 +164,11 @@ export class HarnessConnection {
     return this.closeReason !== undefined;
   }
 
+  /** Set when the connection ended because the harness broke the protocol. */
+  get violation(): string | undefined {
+    return this.protocolViolation;
+  }
+
   /** What the harness wrote to its own stderr (its tracebacks, if it crashed), capped. */
   get harnessStderr(): string {
     return this.diagnostics;
@@ -187,19 +193,27 @@ export class HarnessConnection {
     this.resolveClosed(reason);
   }
 
+  /** Ends the connection for a protocol violation (the worker behind it is then replaced). */
+  breach(detail: string): void {
+    if (this.isClosed) return;
+    this.protocolViolation = `sandbox protocol error: ${detail}`;
+    this.logger?.error({ worker: this.name, detail }, 'sandbox protocol error');
+    this.shutDown(this.protocolViolation);
+  }
+
   private onData(chunk: Buffer): void {
     if (this.isClosed) return;
     let frames: unknown[];
     try {
       frames = this.decoder.push(chunk);
     } catch (error) {
-      this.shutDown(`protocol error: ${(error as Error).message}`);
+      this.breach((error as Error).message);
       return;
     }
     for (const frame of frames) {
       const parsed = harnessMessageSchema.safeParse(frame);
       if (!parsed.success) {
-        this.shutDown(`protocol error: unexpected reply ${JSON.stringify(frame).slice(0, 200)}`);
+        this.breach(`unexpected reply ${JSON.stringify(frame).slice(0, 200)}`);
         return;
       }
       const message = parsed.data;

@@ -239,7 +239,7 @@ export class WorkerPool {
         if (event.id !== id) return; // a late message of an earlier, abandoned job
         if (event.type === 'outcome') {
           if (event.index !== outcomes.length) {
-            connection.shutDown(`protocol error: outcome ${event.index} arrived, expected ${outcomes.length}`);
+            connection.breach(`outcome ${event.index} arrived, expected ${outcomes.length}`);
             return;
           }
           outcomes.push(toOutcome(event.outcome));
@@ -262,7 +262,9 @@ export class WorkerPool {
           return;
         }
         if (!settled && !signal?.aborted) {
-          const death = await worker.diagnoseDeath().catch(() => ({ kind: 'crash' as const, reason }));
+          const death = connection.violation
+            ? { kind: 'crash' as const, reason: connection.violation }
+            : await worker.diagnoseDeath().catch(() => ({ kind: 'crash' as const, reason }));
           outcomes.push(failure(death.kind, death.reason, elapsed()));
         }
         settle();
