@@ -67,6 +67,10 @@ export const llmConfigSchema = z
       .object({ input: z.number().nonnegative(), output: z.number().nonnegative() })
       .strict()
       .optional(),
+    /** Retries of a failed request (network, 408, 409, 429, 5xx, timeout) before the sample is given up. */
+    max_retries: z.number().int().nonnegative().default(4),
+    /** Seconds one request may take before it is aborted and retried. */
+    request_timeout: z.number().positive().optional(),
     /** Send one cheap request before the run to prove credentials and model. */
     check: z.boolean().default(true),
     /** Mock provider: file of candidate bodies (default: the built-in cap-set set). */

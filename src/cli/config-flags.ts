@@ -159,6 +159,19 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     defaultText: 'built-in table',
   },
   {
+    flag: 'llm-retries',
+    path: ['llm', 'max_retries'],
+    kind: 'int',
+    description: 'retries of a failed LLM request before the sample is given up',
+  },
+  {
+    flag: 'llm-timeout',
+    path: ['llm', 'request_timeout'],
+    kind: 'number',
+    description: 'seconds one LLM request may take before it is retried',
+    defaultText: '180 (mock: 5 x latency)',
+  },
+  {
     flag: 'llm-param',
     path: ['llm', 'params'],
     kind: 'key-value',

@@ -75,6 +75,10 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     faultRate: config.llm.mock_fault_rate,
     meter,
     pricePerMillionTokens: config.llm.price_per_million_tokens,
+    retry: {
+      maxRetries: config.llm.max_retries,
+      ...(config.llm.request_timeout === undefined ? {} : { requestTimeoutMs: config.llm.request_timeout * 1000 }),
+    },
   });
   const sandbox = createSandbox({
     kind: config.sandbox.kind,

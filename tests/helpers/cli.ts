@@ -24,7 +24,15 @@ export interface CliOptions {
 /** An environment without the caller's API tokens, so tests never depend on (or leak) real ones. */
 export function cleanEnv(extra: Record<string, string | undefined> = {}): Record<string, string | undefined> {
   const env: Record<string, string | undefined> = {};
-  for (const name of ['PATH', 'HOME', 'LANG', 'TMPDIR', 'DOCKER_HOST', 'OPENBLAS_CORETYPE', 'OPENBLAS_L2_SIZE']) {
+  for (const name of [
+    'PATH',
+    'HOME',
+    'LANG',
+    'TMPDIR',
+    'DOCKER_HOST',
+    'OPENBLAS_CORETYPE',
+    'OPENBLAS_L2_SIZE',
+  ]) {
     if (process.env[name] !== undefined) env[name] = process.env[name];
   }
   return { ...env, ...extra };

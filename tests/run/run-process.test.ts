@@ -1,0 +1,384 @@
+/**
+ * Whole runs through the CLI, on the process sandbox with the mock model (fast, no Docker): flags
+ * take effect, budgets stop the run, results survive kill -9 and resume, faults surface.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed report files are read field by field in assertions
+type Json = Record<string, any>;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'funsearch-run-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const BASE = [
+  '-s',
+  'specs/cap_set.py',
+  '-t',
+  'test-inputs/cap_set.txt',
+  '--llm',
+  'mock',
+  '--sandbox',
+  'process',
+  '--timeout',
+  '1',
+  '--log-level',
+  'warn',
+];
+
+async function runDirOf(reports: string): Promise<string> {
+  const entries = await readdir(reports);
+  expect(entries).toHaveLength(1);
+  return join(reports, entries[0]!);
+}
+
+async function readJson(path: string): Promise<Json> {
+  return JSON.parse(await readFile(path, 'utf8')) as Json;
+}
+
+async function readEvents(runDir: string): Promise<Json[]> {
+  const text = await readFile(join(runDir, 'events.jsonl'), 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Json);
+}
+
+describe('a mock run on the process sandbox', () => {
+  it('honours every flag it is given and writes the reports', async () => {
+    const reports = join(dir, 'flags');
+    const result = await runCli([
+      ...BASE,
+      '--report-dir',
+      reports,
+      '--num-islands',
+      '3',
+      '--num_samplers',
+      '2',
+      '--samples-per-prompt',
+      '3',
+      '--total-llm-samples',
+      '2',
+      '--functions-per-prompt',
+      '3',
+      '--mock-latency',
+      '10',
+      '--seed',
+      '5',
+      '--score-reduction',
+      'sum',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const runDir = await runDirOf(reports);
+    const summary = await readJson(join(runDir, 'summary.json'));
+    // The original's meaning: prompts per sampler, each asking for samples_per_prompt samples.
+    expect(summary.samples).toBe(2 * 2 * 3);
+    expect(summary.counts.prompts).toBe(4);
+    expect(summary.islands).toHaveLength(3);
+    expect(summary.stopReason).toBe('total-llm-samples');
+    expect(summary.status).toBe('finished');
+    // sum over inputs 3 and 4 of the trivial priority: 8 + 16.
+    expect(summary.initialScore).toBe(24);
+    expect(summary.config).toMatchObject({
+      num_samplers: 2,
+      samples_per_prompt: 3,
+      total_llm_samples: 2,
+      seed: 5,
+      timeout: 1,
+      programs_database: { num_islands: 3, functions_per_prompt: 3, score_reduction: 'sum' },
+      sandbox: { kind: 'process' },
+      llm: { provider: 'mock', mock_latency_ms: 10 },
+    });
+    const events = await readEvents(runDir);
+    expect(events[0]).toMatchObject({ reason: 'initial program', score: 24 });
+    expect(events.filter((e) => e.island !== null)).toHaveLength(12);
+    const files = await readdir(runDir);
+    for (const file of [
+      'report.txt',
+      'report.html',
+      'checkpoint.json',
+      'run.log',
+      'spec.py',
+      'test-inputs.txt',
+      'config.json',
+    ]) {
+      expect(files).toContain(file);
+    }
+    expect(files.filter((f) => /^island_\d+_best_program\.py$/.test(f))).toHaveLength(3);
+    // The whole runnable program, not just the function.
+    const best = await readFile(join(runDir, 'island_0_best_program.py'), 'utf8');
+    expect(best).toContain('def evaluate(n: int) -> int:');
+    expect(best).toContain('def priority(');
+    // The original printed the whole program three times per candidate; we print none of it.
+    expect(result.stderr).not.toContain('def solve');
+  });
+
+  it('resumes a finished run with a raised budget, keeping islands, counters and events', async () => {
+    const reports = join(dir, 'resume');
+    const first = await runCli([
+      ...BASE,
+      '--report-dir',
+      reports,
+      '--num-islands',
+      '2',
+      '--num-samplers',
+      '1',
+      '--samples-per-prompt',
+      '2',
+      '--total-llm-samples',
+      '2',
+      '--mock-latency',
+      '5',
+      '--seed',
+      '3',
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    const runDir = await runDirOf(reports);
+    const before = await readJson(join(runDir, 'summary.json'));
+    const checkpoint = await readJson(join(runDir, 'checkpoint.json'));
+    expect(checkpoint.finished).toBe(true);
+    expect(before.samples).toBe(4);
+
+    const second = await runCli(['--resume', runDir, '--total-llm-samples', '5', '--log-level', 'warn']);
+    expect(second.code, second.stderr).toBe(0);
+    const after = await readJson(join(runDir, 'summary.json'));
+    expect(after.samples).toBe(10);
+    expect(after.islands).toHaveLength(2);
+    expect(after.initialScore).toBe(before.initialScore);
+    expect(after.bestScore).toBeGreaterThanOrEqual(before.bestScore);
+    expect(after.config.total_llm_samples).toBe(5);
+    expect(after.timings.elapsedSeconds).toBeGreaterThan(before.timings.elapsedSeconds);
+    const events = await readEvents(runDir);
+    // One initial program (not re-evaluated on resume) and ten samples.
+    expect(events.filter((e) => e.reason === 'initial program')).toHaveLength(1);
+    expect(events.filter((e) => e.island !== null)).toHaveLength(10);
+  });
+
+  it('stops at the target score', async () => {
+    const reports = join(dir, 'target');
+    const result = await runCli([
+      ...BASE,
+      '--report-dir',
+      reports,
+      '--target-score',
+      '18',
+      '--num-samplers',
+      '1',
+      '--samples-per-prompt',
+      '1',
+      '--total-llm-samples',
+      '200',
+      '--mock-latency',
+      '5',
+      '--seed',
+      '11',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(join(await runDirOf(reports), 'summary.json'));
+    expect(summary.stopReason).toBe('target-score');
+    expect(summary.bestScore).toBeGreaterThanOrEqual(18);
+    expect(summary.samples).toBeLessThan(200);
+  });
+
+  it('stops at the token budget, overshooting by no more than the requests in flight', async () => {
+    const reports = join(dir, 'tokens');
+    const result = await runCli([
+      ...BASE,
+      '--report-dir',
+      reports,
+      '--max-tokens',
+      '600',
+      '--num-samplers',
+      '1',
+      '--samples-per-prompt',
+      '2',
+      '--total-llm-samples',
+      '500',
+      '--mock-latency',
+      '5',
+      '--seed',
+      '2',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(join(await runDirOf(reports), 'summary.json'));
+    expect(summary.stopReason).toBe('max-tokens');
+    expect(summary.tokens.total).toBeGreaterThanOrEqual(600);
+    // One prompt (two samples) may be in flight when the budget is crossed.
+    const perSample = summary.tokens.total / summary.samples;
+    expect(summary.tokens.total).toBeLessThan(600 + 2 * perSample * 1.5);
+  });
+
+  it('stops after --duration', async () => {
+    const reports = join(dir, 'duration');
+    const result = await runCli([
+      ...BASE,
+      '--report-dir',
+      reports,
+      '--duration',
+      '2',
+      '--num-samplers',
+      '1',
+      '--samples-per-prompt',
+      '1',
+      '--total-llm-samples',
+      '100000',
+      '--mock-latency',
+      '100',
+      '--seed',
+      '2',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(join(await runDirOf(reports), 'summary.json'));
+    expect(summary.stopReason).toBe('duration');
+    expect(summary.samples).toBeLessThan(100000);
+  });
+
+  it("shows the outcome and stderr when the spec's own function fails, and exits 1", async () => {
+    const spec = (await readFile('specs/cap_set.py', 'utf8')).replace('  return 0.0', '  return 1 / 0');
+    await writeFile(join(dir, 'broken.py'), spec);
+    const result = await runCli([
+      '-s',
+      join(dir, 'broken.py'),
+      ...BASE.slice(2),
+      '--report-dir',
+      join(dir, 'broken-reports'),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/priority fails: crash on input 3/);
+    expect(result.stderr).toContain('ZeroDivisionError');
+  });
+
+  it('leaves a whole checkpoint whenever it is killed -9, and resumes from it', async () => {
+    const reports = join(dir, 'kill9');
+    let runDir = '';
+    for (const delay of [0, 150, 300]) {
+      const args = runDir
+        ? ['--resume', runDir, '--log-level', 'warn']
+        : [
+            ...BASE,
+            '--report-dir',
+            reports,
+            '--checkpoint-every',
+            '1',
+            '--num-samplers',
+            '2',
+            '--samples-per-prompt',
+            '2',
+            '--total-llm-samples',
+            '1000',
+            '--mock-latency',
+            '5',
+            '--seed',
+            '9',
+          ];
+      let child: ChildProcess | undefined;
+      const done = runCli(args, { onSpawn: (c) => (child = c) });
+      // Wait for a checkpoint to exist, then kill at a staggered moment.
+      for (;;) {
+        await sleep(20);
+        const entries = await readdir(reports).catch(() => []);
+        if (entries[0] && (await readdir(join(reports, entries[0]))).includes('checkpoint.json')) {
+          runDir = join(reports, entries[0]);
+          break;
+        }
+      }
+      await sleep(delay);
+      child!.kill('SIGKILL');
+      const result = await done;
+      expect(result.signal).toBe('SIGKILL');
+      const checkpoint = await readJson(join(runDir, 'checkpoint.json'));
+      expect(checkpoint.format).toBe('funsearch-checkpoint');
+      expect(checkpoint.database.islands).toHaveLength(10);
+    }
+    const finish = await runCli(['--resume', runDir, '--total-llm-samples', '1', '--log-level', 'warn']);
+    // Already past the raised budget: it stops at once, cleanly, with the restored state.
+    expect(finish.code, finish.stderr).toBe(0);
+    const summary = await readJson(join(runDir, 'summary.json'));
+    expect(summary.status).toBe('finished');
+    expect(summary.samples).toBeGreaterThan(0);
+  });
+});
+
+describe('LLM faults', () => {
+  let server: Server;
+  let status = 500;
+  let requests = 0;
+  let baseUrl = '';
+  beforeAll(async () => {
+    server = createServer((request, response) => {
+      requests++;
+      request.resume();
+      response.writeHead(status, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { message: `status ${status}`, type: 'test' } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address() as { port: number };
+    baseUrl = `http://127.0.0.1:${address.port}/v1`;
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  const openai = () => [
+    '-s',
+    'specs/cap_set.py',
+    '-t',
+    'test-inputs/cap_set.txt',
+    '--llm',
+    'openai',
+    '--sandbox',
+    'process',
+    '--log-level',
+    'error',
+  ];
+
+  it('stops with a clear error instead of spinning when every request fails', async () => {
+    status = 500;
+    requests = 0;
+    const result = await runCli(
+      [
+        ...openai(),
+        '--report-dir',
+        join(dir, 'failing'),
+        '--skip-llm-check',
+        '--llm-retries',
+        '0',
+        '--num-samplers',
+        '1',
+        '--samples-per-prompt',
+        '2',
+        '--total-llm-samples',
+        '100000',
+      ],
+      { env: cleanEnv({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: baseUrl }) },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(/the last \d+ LLM requests all failed/);
+    expect(requests).toBeLessThan(20);
+    const summary = await readJson(join(await runDirOf(join(dir, 'failing')), 'summary.json'));
+    expect(summary.status).toBe('failed');
+    expect(summary.counts.samplesFailed).toBeGreaterThanOrEqual(10);
+  });
+
+  it('stops at once with exit 2 naming the variable when the key is rejected', async () => {
+    status = 401;
+    requests = 0;
+    const result = await runCli([...openai(), '--report-dir', join(dir, 'rejected')], {
+      env: cleanEnv({ OPENAI_API_KEY: 'sk-wrong', OPENAI_BASE_URL: baseUrl }),
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/OPENAI_API_KEY/);
+    expect(requests).toBe(1);
+  });
+});
