@@ -77,7 +77,9 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     pricePerMillionTokens: config.llm.price_per_million_tokens,
     retry: {
       maxRetries: config.llm.max_retries,
-      ...(config.llm.request_timeout === undefined ? {} : { requestTimeoutMs: config.llm.request_timeout * 1000 }),
+      ...(config.llm.request_timeout === undefined
+        ? {}
+        : { requestTimeoutMs: config.llm.request_timeout * 1000 }),
     },
   });
   const sandbox = createSandbox({

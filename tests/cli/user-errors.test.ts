@@ -24,7 +24,10 @@ async function expectUserError(args: string[], pattern: RegExp, env = cleanEnv()
   const result = await runCli(args, { env });
   expect(result.code, result.stderr).toBe(2);
   const lines = result.stderr.trim().split('\n');
-  expect(lines.some((line) => pattern.test(line)), result.stderr).toBe(true);
+  expect(
+    lines.some((line) => pattern.test(line)),
+    result.stderr,
+  ).toBe(true);
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
@@ -33,28 +36,52 @@ describe('user mistakes exit 2 with one line', () => {
   const withReports = (args: string[]) => args.map((arg) => (arg === 'REPORTS' ? join(dir, 'reports') : arg));
 
   it('missing spec file', () =>
-    expectUserError(withReports(['-s', 'nope.py', '-t', INPUTS, ...run]), /^funsearch: nope\.py: cannot read the specification file \(ENOENT\); check -s\/--specification-file$/));
+    expectUserError(
+      withReports(['-s', 'nope.py', '-t', INPUTS, ...run]),
+      /^funsearch: nope\.py: cannot read the specification file \(ENOENT\); check -s\/--specification-file$/,
+    ));
 
-  it('missing -s', () => expectUserError(withReports(['-t', INPUTS, ...run]), /missing -s\/--specification-file/));
+  it('missing -s', () =>
+    expectUserError(withReports(['-t', INPUTS, ...run]), /missing -s\/--specification-file/));
 
   it('spec without markers', () =>
-    expectUserError(withReports(['-s', join(dir, 'no-markers.py'), '-t', INPUTS, ...run]), /no-markers\.py.*@funsearch\.(evolve|run)/));
+    expectUserError(
+      withReports(['-s', join(dir, 'no-markers.py'), '-t', INPUTS, ...run]),
+      /no-markers\.py.*@funsearch\.(evolve|run)/,
+    ));
 
   it('empty inputs file', () =>
-    expectUserError(withReports(['-s', SPEC, '-t', join(dir, 'empty.txt'), ...run]), /empty\.txt: no test inputs/));
+    expectUserError(
+      withReports(['-s', SPEC, '-t', join(dir, 'empty.txt'), ...run]),
+      /empty\.txt: no test inputs/,
+    ));
 
   it('an input line that is not a literal', () =>
-    expectUserError(withReports(['-s', SPEC, '-t', join(dir, 'bad-literal.txt'), ...run]), /bad-literal\.txt:2: `n \+ 1` is not a Python literal/));
+    expectUserError(
+      withReports(['-s', SPEC, '-t', join(dir, 'bad-literal.txt'), ...run]),
+      /bad-literal\.txt:2: `n \+ 1` is not a Python literal/,
+    ));
 
-  it('unknown flag', () => expectUserError(['-s', SPEC, '-t', INPUTS, '--num-islandz', '3'], /unknown option '--num-islandz'/));
+  it('unknown flag', () =>
+    expectUserError(['-s', SPEC, '-t', INPUTS, '--num-islandz', '3'], /unknown option '--num-islandz'/));
 
-  it('bad value', () => expectUserError(withReports(['-s', SPEC, '-t', INPUTS, '--num-islands', 'three', ...run]), /--num-islands: expected an integer, got `three`/));
+  it('bad value', () =>
+    expectUserError(
+      withReports(['-s', SPEC, '-t', INPUTS, '--num-islands', 'three', ...run]),
+      /--num-islands: expected an integer, got `three`/,
+    ));
 
   it('out-of-range value', () =>
-    expectUserError(withReports(['-s', SPEC, '-t', INPUTS, '--num_islands', '0', ...run]), /programs_database\.num_islands: /));
+    expectUserError(
+      withReports(['-s', SPEC, '-t', INPUTS, '--num_islands', '0', ...run]),
+      /programs_database\.num_islands: /,
+    ));
 
   it('bad config file', () =>
-    expectUserError(withReports(['-s', SPEC, '-t', INPUTS, '--config', join(dir, 'bad.json'), ...run]), /bad\.json: not valid JSON/));
+    expectUserError(
+      withReports(['-s', SPEC, '-t', INPUTS, '--config', join(dir, 'bad.json'), ...run]),
+      /bad\.json: not valid JSON/,
+    ));
 
   it('missing API token names the variable', () =>
     expectUserError(['-s', SPEC, '-t', INPUTS, '--report-dir', join(dir, 'reports')], /REPLICATE_API_TOKEN/));
