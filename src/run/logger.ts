@@ -70,10 +70,19 @@ function formatForTerminal(line: string): string {
     const clock = new Date(Number(time)).toISOString().slice(11, 19);
     const extra = Object.entries(fields)
       .filter(([key]) => key !== 'pid' && key !== 'hostname')
-      .map(([key, value]) => `${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+      .map(([key, value]) => `${key}=${terminalValue(value)}`)
       .join(' ');
     return `${clock} ${LEVEL_NAMES[Number(level)] ?? level} ${msg}${extra ? ` ${extra}` : ''}`;
   } catch {
     return line;
   }
+}
+
+/** Errors show their message on the terminal; run.log keeps the stack. */
+function terminalValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value && typeof value === 'object' && typeof (value as { message?: unknown }).message === 'string') {
+    return (value as { message: string }).message;
+  }
+  return JSON.stringify(value);
 }

@@ -200,22 +200,31 @@ const NO_PIDS_LIMIT: CannotHold = {
 };
 const SIGNAL_HOST: CannotHold = {
   when: 'as-host-user',
-  reason: "candidates run as the host user in the host's pid namespace: they may signal the host's Node process",
+  reason:
+    "candidates run as the host user in the host's pid namespace: they may signal the host's Node process",
 };
 const HOST_PROC: CannotHold = {
   when: 'as-host-user',
-  reason: "candidates run as the host user and share /proc: the host process's /proc/<pid>/environ is readable",
+  reason:
+    "candidates run as the host user and share /proc: the host process's /proc/<pid>/environ is readable",
 };
 const HOST_FILES =
   "the process sandbox shares the host's file system: a world-readable file at an absolute host path is readable";
-const HOST_SHADOW: CannotHold = { when: 'as-root', reason: 'candidates run as root on the host: /etc/shadow is readable' };
+const HOST_SHADOW: CannotHold = {
+  when: 'as-root',
+  reason: 'candidates run as root on the host: /etc/shadow is readable',
+};
 const HOST_DOCKER_SOCKET: CannotHold = {
   when: 'as-host-user',
-  reason: "candidates run as the host user: the Docker socket is reachable if that user is root or in the docker group",
+  reason:
+    'candidates run as the host user: the Docker socket is reachable if that user is root or in the docker group',
 };
+const NO_MEMORY_CGROUP =
+  'the process sandbox has no memory cgroup: its address-space limit is per process, so forked children together may exceed memory_mb';
 const NO_NET_NAMESPACE =
   'the process sandbox has no network namespace: the candidate would really reach the network';
-const HOST_TMP = "the process sandbox shares the host's file system: /tmp, /var/tmp and /dev/shm are the host's";
+const HOST_TMP =
+  "the process sandbox shares the host's file system: /tmp, /var/tmp and /dev/shm are the host's";
 const HOST_PYTHON =
   "the process sandbox shares the host's file system: the candidate would rewrite the host's Python (sitecustomize) as the host user";
 
@@ -250,7 +259,10 @@ export const HOSTILE_CASES: HostileCase[] = [
     timeoutSeconds: LONG,
     expect: only('timeout'),
     program: (ctx) =>
-      program(ctx, "import re\n\n\ndef evaluate(n):\n    _tag()\n    return len(re.findall(r'(a+)+$', 'a' * 64 + 'b'))"),
+      program(
+        ctx,
+        "import re\n\n\ndef evaluate(n):\n    _tag()\n    return len(re.findall(r'(a+)+$', 'a' * 64 + 'b'))",
+      ),
   },
   {
     id: 'c-call-numpy',
@@ -276,7 +288,10 @@ export const HOSTILE_CASES: HostileCase[] = [
     timeoutSeconds: LONG,
     expect: only('timeout'),
     program: (ctx) =>
-      program(ctx, 'import signal\n\n\ndef evaluate(n):\n    _tag()\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return 5'),
+      program(
+        ctx,
+        'import signal\n\n\ndef evaluate(n):\n    _tag()\n    os.kill(os.getpid(), signal.SIGSTOP)\n    return 5',
+      ),
   },
   {
     id: 'ignore-sigterm',
@@ -534,6 +549,41 @@ def evaluate(n):
       ),
   },
   {
+    id: 'memory-split-across-children',
+    title: 'a memory bomb split over 6 forked children of 100 MiB each (a per-process limit misses it)',
+    timeoutSeconds: NORMAL,
+    expect: only('memory'),
+    cannotHold: { process: NO_MEMORY_CGROUP },
+    program: (ctx) =>
+      program(
+        ctx,
+        `
+def evaluate(n):
+    _tag()
+    r, w = os.pipe()
+    pids = []
+    for _ in range(6):
+        pid = os.fork()
+        if pid == 0:
+            try:
+                block = bytearray(b'\\x01') * (100 << 20)
+                os.write(w, b'x')
+                time.sleep(2)  # hold it while the others allocate theirs
+                os._exit(0 if block else 1)
+            finally:
+                os._exit(1)
+        pids.append(pid)
+    failed = 0
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        failed += status != 0
+    if failed:
+        raise MemoryError('%d of 6 children did not survive holding 100 MiB each' % failed)
+    return 6
+`,
+      ),
+  },
+  {
     id: 'memory-untouched-numpy',
     title: 'an untouched memory bomb: np.empty(10**12) (8 TB)',
     timeoutSeconds: NORMAL,
@@ -608,7 +658,11 @@ def evaluate(n):
     title: 'an unterminated fake frame and a NUL byte on stdout, then returns 5',
     timeoutSeconds: NORMAL,
     expect: [ok(5)],
-    program: returns('5', '', 'sys.stdout.write(\'{"kind": "ok", "score": 999\')\nsys.stdout.flush()\nos.write(1, b"\\0")'),
+    program: returns(
+      '5',
+      '',
+      'sys.stdout.write(\'{"kind": "ok", "score": 999\')\nsys.stdout.flush()\nos.write(1, b"\\0")',
+    ),
   },
   {
     id: 'fake-frames-all-fds',
@@ -638,7 +692,11 @@ def evaluate(n):
     title: 'closing stdin, stdout and stderr, then returns 5',
     timeoutSeconds: NORMAL,
     expect: [ok(5), { kind: 'crash' }],
-    program: returns('5', '', 'for fd in (0, 1, 2):\n    try:\n        os.close(fd)\n    except OSError:\n        pass'),
+    program: returns(
+      '5',
+      '',
+      'for fd in (0, 1, 2):\n    try:\n        os.close(fd)\n    except OSError:\n        pass',
+    ),
   },
 
   // --- files ------------------------------------------------------------------------------------
@@ -1007,7 +1065,11 @@ def evaluate(n):
     timeoutSeconds: NORMAL,
     expect: [ok(0)],
     cannotHold: { process: NO_NET_NAMESPACE },
-    program: (ctx) => program(ctx, `${NET_CONNECT('127.0.0.1', ctx.loopbackPort)}\n\n\ndef evaluate(n):\n    return _connect()`),
+    program: (ctx) =>
+      program(
+        ctx,
+        `${NET_CONNECT('127.0.0.1', ctx.loopbackPort)}\n\n\ndef evaluate(n):\n    return _connect()`,
+      ),
   },
 
   // --- exiting early ------------------------------------------------------------------------------
@@ -1095,7 +1157,7 @@ def _connect():
 
 /** The orphan cases: the grandchild tags itself and tells the parent before the parent returns. */
 function orphanBody(newSession: boolean): string {
-  const escape = newSession
+  const leaveSession = newSession
     ? `            os.setsid()
             for s in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
                 signal.signal(s, signal.SIG_IGN)
@@ -1110,7 +1172,7 @@ def evaluate(n):
     pid = os.fork()
     if pid == 0:
         try:
-${escape}            if os.fork() == 0:
+${leaveSession}            if os.fork() == 0:
                 _tag()
                 os.write(w, b'x')
                 while True:
@@ -1140,7 +1202,10 @@ function floodCases(): HostileCase[] {
       timeoutSeconds: NORMAL,
       expect: only('output-limit'),
       program: (ctx: CaseContext) =>
-        program(ctx, `def evaluate(n):\n    _tag()\n    data = ${bytes}\n    while True:\n        os.write(${fd}, data)`),
+        program(
+          ctx,
+          `def evaluate(n):\n    _tag()\n    data = ${bytes}\n    while True:\n        os.write(${fd}, data)`,
+        ),
     })),
   );
 }

@@ -14,14 +14,6 @@ import { parseConfig } from '../../src/config.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
 import {
-  type CannotHold,
-  GOOD_PROGRAM,
-  goodScore,
-  HOSTILE_CASES,
-  type HostileCase,
-  type SandboxKind,
-} from './hostile-cases.js';
-import {
   accepts,
   expectationFor,
   findTagged,
@@ -30,8 +22,17 @@ import {
   goodInput,
   HostileEnvironment,
   killTagged,
+  waitUntilDead,
   waitUntilGone,
 } from './helpers/hostile-host.js';
+import {
+  type CannotHold,
+  GOOD_PROGRAM,
+  goodScore,
+  HOSTILE_CASES,
+  type HostileCase,
+  type SandboxKind,
+} from './hostile-cases.js';
 
 const LABEL = 'funsearch.run';
 const MEMORY_MB = 256;
@@ -43,17 +44,16 @@ const config = parseConfig({
 });
 
 const docker = new Docker();
-const engineAnswers = await docker.ping().then(
-  () => true,
-  () => false,
-);
+// Bounded: an unreachable DOCKER_HOST must not hang the collection of the whole file.
+const engineAnswers = await Promise.race([
+  docker.ping().then(
+    () => true,
+    () => false,
+  ),
+  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
+]);
 const dockerSkip =
   engineAnswers || process.env.CI === 'true' ? null : 'no Docker engine answers (docker ping failed)';
-
-/** Everything the process sandbox's candidates are, learnt from a probe job. */
-interface CandidateIdentity {
-  uid: number;
-}
 
 for (const kind of ['docker', 'process'] as const) {
   const suiteSkip = kind === 'docker' ? dockerSkip : null;
@@ -63,7 +63,8 @@ for (const kind of ['docker', 'process'] as const) {
     const environment = new HostileEnvironment();
     const tags: string[] = [];
     let sandbox: Sandbox | undefined;
-    let identity: CandidateIdentity = { uid: -1 };
+    /** Which user candidates run as (a probe job asks), for the skips that depend on it. */
+    let candidateUid = -1;
     const sessionId = `hostile-${randomUUID()}`;
 
     beforeAll(async () => {
@@ -71,9 +72,7 @@ for (const kind of ['docker', 'process'] as const) {
       // One worker: the job after a case runs where the case ran, so anything it left is in reach.
       sandbox = createSandbox({ kind, config, sessionId, poolSize: 1 });
       await sandbox.start();
-      const probe = await runJob(sandbox, 'def evaluate(n):\n    import os\n    return os.getuid()\n', 3, 20);
-      if (probe.kind !== 'ok') throw new Error(`the uid probe job failed: ${formatOutcome(probe)}`);
-      identity = { uid: probe.score };
+      candidateUid = await probe(sandbox, 'os.getuid()');
     });
 
     afterAll(async () => {
@@ -84,9 +83,11 @@ for (const kind of ['docker', 'process'] as const) {
 
     for (const hostile of HOSTILE_CASES) {
       const always = alwaysCannotHold(hostile.cannotHold?.[kind]);
-      const name = always ? `${hostile.id}: ${hostile.title} — skipped: ${always}` : `${hostile.id}: ${hostile.title}`;
+      const name = always
+        ? `${hostile.id}: ${hostile.title} — skipped: ${always}`
+        : `${hostile.id}: ${hostile.title}`;
       it.skipIf(always !== null)(name, async (context) => {
-        const conditional = conditionalCannotHold(hostile.cannotHold?.[kind], identity.uid);
+        const conditional = conditionalCannotHold(hostile.cannotHold?.[kind], candidateUid);
         context.skip(conditional !== null, conditional ?? undefined);
         const ctx = environment.context(kind, MEMORY_MB);
         tags.push(ctx.tag);
@@ -95,13 +96,21 @@ for (const kind of ['docker', 'process'] as const) {
     }
 
     it('close() releases every container and process of the suite', async () => {
+      // Process sandbox: the host pid of the harness serving now (a case may have killed an earlier one).
+      const harnessPid = kind === 'process' ? await probe(sandbox!, 'os.getppid()') : -1;
       await sandbox!.close();
       await sandbox!.close(); // idempotent
       const alive = tags.flatMap((tag) => findTagged(tag));
       expect(alive, 'candidate processes alive after close()').toEqual([]);
+      if (kind === 'process') {
+        expect(await waitUntilDead(harnessPid), `harness pid ${harnessPid} after close()`).toBe(true);
+      }
       if (kind === 'docker') {
         // Straight from the engine, not through the sandbox's own bookkeeping.
-        const left = await docker.listContainers({ all: true, filters: { label: [`${LABEL}=${sessionId}`] } });
+        const left = await docker.listContainers({
+          all: true,
+          filters: { label: [`${LABEL}=${sessionId}`] },
+        });
         expect(
           left.map((c) => `${c.Id.slice(0, 12)} ${c.State}`),
           'containers of this sandbox left after close()',
@@ -121,7 +130,10 @@ async function runCase(
     const outcome = await sandbox.run(job(hostile.program(ctx), 3, hostile.timeoutSeconds));
     const expected = expectationFor(hostile, kind);
     expect
-      .soft(accepts(outcome, expected), `${hostile.id}: expected ${formatExpectation(expected)}, got ${formatOutcome(outcome)}`)
+      .soft(
+        accepts(outcome, expected),
+        `${hostile.id}: expected ${formatExpectation(expected)}, got ${formatOutcome(outcome)}`,
+      )
       .toBe(true);
 
     const leftover = await waitUntilGone(ctx.tag);
@@ -165,6 +177,12 @@ function runJob(sandbox: Sandbox, program: string, input: number, timeoutSeconds
   return sandbox.run(job(program, input, timeoutSeconds));
 }
 
+async function probe(sandbox: Sandbox, expression: string): Promise<number> {
+  const outcome = await runJob(sandbox, `import os\n\n\ndef evaluate(n):\n    return ${expression}\n`, 3, 20);
+  if (outcome.kind !== 'ok') throw new Error(`the probe job ${expression} failed: ${formatOutcome(outcome)}`);
+  return outcome.score;
+}
+
 function alwaysCannotHold(reason: CannotHold | undefined): string | null {
   return typeof reason === 'string' ? reason : null;
 }
@@ -172,5 +190,7 @@ function alwaysCannotHold(reason: CannotHold | undefined): string | null {
 function conditionalCannotHold(reason: CannotHold | undefined, candidateUid: number): string | null {
   if (reason === undefined || typeof reason === 'string') return null;
   const applies = reason.when === 'as-root' ? candidateUid === 0 : candidateUid === process.getuid?.();
-  return applies ? `process sandbox cannot hold it here: ${reason.reason} (candidate uid ${candidateUid})` : null;
+  return applies
+    ? `process sandbox cannot hold it here: ${reason.reason} (candidate uid ${candidateUid})`
+    : null;
 }

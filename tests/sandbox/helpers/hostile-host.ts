@@ -64,6 +64,14 @@ export async function killTagged(tag: string): Promise<void> {
   }
 }
 
+/** Waits (bounded) for one process to be gone or a zombie; returns whether it is. */
+export async function waitUntilDead(pid: number, graceMs = 3000): Promise<boolean> {
+  const deadline = Date.now() + graceMs;
+  const dead = () => ['Z', 'X', null].includes(processState(String(pid)));
+  while (!dead() && Date.now() < deadline) await sleep(50);
+  return dead();
+}
+
 function processState(pid: string): string | null {
   const stat = safeRead(`/proc/${pid}/stat`);
   if (stat === null) return null;
@@ -189,7 +197,8 @@ export function formatOutcome(outcome: Outcome): string {
   return stderr ? `${head}; stderr: ${JSON.stringify(stderr)}` : head;
 }
 
-export const expectationFor = (c: HostileCase, kind: SandboxKind): Expectation => c.bySandbox?.[kind] ?? c.expect;
+export const expectationFor = (c: HostileCase, kind: SandboxKind): Expectation =>
+  c.bySandbox?.[kind] ?? c.expect;
 
 /** A random input for the known-good job, so a stale result from an earlier job cannot pass. */
 export const goodInput = (): number => randomInt(100, 100_000);
