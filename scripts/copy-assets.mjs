@@ -1,5 +1,7 @@
-// tsc copies no non-TypeScript files; the sandbox harness is Python and must sit beside the compiled code.
+// tsc copies no non-TypeScript files; the sandbox harness is Python and must sit beside the compiled
+// sandbox code: dist/sandbox for the package, dist-bench/src/sandbox for the benchmarks.
 import { copyFileSync, mkdirSync } from 'node:fs';
 
-mkdirSync('dist/sandbox', { recursive: true });
-copyFileSync('src/sandbox/harness.py', 'dist/sandbox/harness.py');
+const target = process.argv[2] ?? 'dist/sandbox';
+mkdirSync(target, { recursive: true });
+copyFileSync('src/sandbox/harness.py', `${target}/harness.py`);

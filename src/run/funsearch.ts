@@ -127,7 +127,13 @@ export class FunSearch {
     this.baseElapsedMs = stats.elapsedMs;
     if (!database.populated) await this.registerInitialProgram();
 
-    const channel = new Channel<Sample>(Math.max(config.num_evaluators, config.samples_per_prompt));
+    // Samplers may run one round of prompts ahead of the evaluators, no more: a deeper queue only
+    // holds samples that a stop would leave unevaluated (or make the run wait for).
+    const depth = Math.max(
+      config.samples_per_prompt,
+      Math.min(config.num_evaluators, config.num_samplers * config.samples_per_prompt),
+    );
+    const channel = new Channel<Sample>(depth);
     this.channel = channel;
     if (this.stopReason !== undefined) channel.close();
     const evaluators = Array.from({ length: config.num_evaluators }, () => this.evaluateLoop(channel));

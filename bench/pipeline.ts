@@ -1,0 +1,152 @@
+/**
+ * The whole FunSearch loop with the mock model at a fixed latency and the Docker sandbox, on
+ * specs/cap_set.py with inputs 3 and 4. Measures, in one run:
+ *   1. the sandbox's own rate on the mock's answer mix (evaluations per second with the pool busy),
+ *   2. the pipeline: samples and evaluations per second, and memory over time,
+ * and prints them against the bound the configuration allows:
+ *   min(samplers × samples_per_prompt / latency, the sandbox's own rate).
+ * Target: at least 90% of the bound, and flat memory.
+ *
+ * npm run bench:pipeline   (env: BENCH_SECONDS=60, BENCH_LATENCY_MS=1000, BENCH_SAMPLERS=4,
+ *                           BENCH_SAMPLES_PER_PROMPT=4, BENCH_IMAGE=funsearch-base:local, BENCH_TIMEOUT=2)
+ */
+import { readFileSync } from 'node:fs';
+import { systemClock } from '../src/clock.js';
+import { parseConfig } from '../src/config.js';
+import { ProgramsDatabase } from '../src/database/programs-database.js';
+import { createLanguageModel } from '../src/llm/index.js';
+import { Random } from '../src/random.js';
+import { Evaluator } from '../src/run/evaluator.js';
+import { FunSearch } from '../src/run/funsearch.js';
+import { emptyStats } from '../src/run/stats.js';
+import { createSandbox } from '../src/sandbox/index.js';
+import { parseSpec } from '../src/spec/parse.js';
+import { initParser } from '../src/spec/parser.js';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
+const SAMPLERS = Number(process.env.BENCH_SAMPLERS ?? 4);
+const PER_PROMPT = Number(process.env.BENCH_SAMPLES_PER_PROMPT ?? 4);
+const IMAGE = process.env.BENCH_IMAGE ?? 'funsearch-base:local';
+const TIMEOUT = Number(process.env.BENCH_TIMEOUT ?? 2);
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+await initParser();
+const spec = parseSpec(
+  readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8'),
+  'specs/cap_set.py',
+);
+const inputs = [
+  { text: '3', line: 1 },
+  { text: '4', line: 2 },
+];
+const config = parseConfig({
+  num_samplers: SAMPLERS,
+  samples_per_prompt: PER_PROMPT,
+  num_evaluators: 140,
+  total_llm_samples: 1_000_000,
+  timeout: TIMEOUT,
+  docker_image: IMAGE,
+  seed: 1,
+  budget: { duration: SECONDS },
+  llm: { provider: 'mock', mock_latency_ms: LATENCY_MS },
+});
+const sandbox = createSandbox({ kind: 'docker', config, logger: quiet });
+await sandbox.start();
+const evaluator = new Evaluator({
+  sandbox,
+  template: spec.program,
+  functionToEvolve: spec.functionToEvolve,
+  functionToRun: spec.functionToRun,
+  testInputs: inputs,
+  timeoutSeconds: TIMEOUT,
+});
+
+try {
+  // 1. The pipeline.
+  const llmRate = (SAMPLERS * PER_PROMPT) / (LATENCY_MS / 1000);
+  const stats = emptyStats(SAMPLERS);
+  const random = new Random(1);
+  const database = new ProgramsDatabase({
+    config: config.programs_database,
+    template: spec.program,
+    functionToEvolve: spec.functionToEvolve,
+    random,
+    clock: systemClock,
+  });
+  const llm = createLanguageModel({ llm: 'mock', env: {}, random: random.fork(), latencyMs: LATENCY_MS });
+  const search = new FunSearch({
+    config,
+    database,
+    evaluator,
+    llm,
+    clock: systemClock,
+    stats,
+    onEvent: () => {},
+    logger: quiet,
+  });
+  const memory: { t: number; rss: number; heap: number }[] = [];
+  const started = performance.now();
+  const sampler = setInterval(
+    () => {
+      memory.push({
+        t: (performance.now() - started) / 1000,
+        rss: process.memoryUsage.rss(),
+        heap: process.memoryUsage().heapUsed,
+      });
+    },
+    Math.max(1000, (SECONDS * 1000) / 20),
+  );
+  await search.run();
+  clearInterval(sampler);
+  const seconds = (performance.now() - started) / 1000;
+  const samplesRate = (stats.samplesOk + stats.samplesFailed) / seconds;
+  const evaluationsRate = stats.evaluations / seconds;
+  // 2. The sandbox's own rate, on the very answers the run got: the mock draws from a fork of
+  // the run's generator, so the same seed gives the same sequence of answers.
+  const drawer = createLanguageModel({ llm: 'mock', env: {}, random: new Random(1).fork(), latencyMs: 0 });
+  const answers: string[] = [];
+  for (let i = 0; i < stats.evaluations; i++) answers.push((await drawer.generate('')).text);
+  let next = 0;
+  const sandboxStart = performance.now();
+  await Promise.all(
+    Array.from({ length: 16 }, async () => {
+      while (next < answers.length) await evaluator.evaluate(answers[next++]!, { versionGenerated: 1 });
+    }),
+  );
+
+  const sandboxRate = answers.length / ((performance.now() - sandboxStart) / 1000);
+  const bound = Math.min(llmRate, sandboxRate);
+  const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
+  const steady = memory.filter((m) => m.t >= seconds * 0.2);
+  const first = steady[0];
+  const last = steady[steady.length - 1];
+
+  console.log(
+    `pipeline benchmark: ${SECONDS} s, mock latency ${LATENCY_MS} ms, ${SAMPLERS} samplers x ${PER_PROMPT} samples/prompt, timeout ${TIMEOUT} s, image ${IMAGE}`,
+  );
+  console.log(
+    `  LLM bound                 ${llmRate.toFixed(2)} samples/s (samplers x samples per prompt / latency)`,
+  );
+  console.log(
+    `  sandbox's own rate        ${sandboxRate.toFixed(2)} evaluations/s (${answers.length} mock answers, pool busy)`,
+  );
+  console.log(`  bound                     ${bound.toFixed(2)} /s`);
+  console.log(
+    `  samples                   ${samplesRate.toFixed(2)} /s  = ${((100 * samplesRate) / bound).toFixed(1)}% of the bound`,
+  );
+  console.log(
+    `  evaluations               ${evaluationsRate.toFixed(2)} /s  = ${((100 * evaluationsRate) / bound).toFixed(1)}% of the bound`,
+  );
+  console.log(
+    `  outcomes                  ${JSON.stringify(stats.outcomes)}; best score ${database.bestScore}`,
+  );
+  if (first && last) {
+    console.log(
+      `  memory (after warm-up)    rss ${mb(first.rss)} -> ${mb(last.rss)} MiB, heap ${mb(first.heap)} -> ${mb(last.heap)} MiB over ${(last.t - first.t).toFixed(0)} s`,
+    );
+  }
+} finally {
+  await sandbox.close();
+}
