@@ -16,12 +16,7 @@ import { DockerClient, shortId } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
 import { HarnessConnection, harnessCommand } from './protocol.js';
 import type { Outcome, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } from './sandbox.js';
-import {
-  type HarnessWorker,
-  registerSandbox,
-  unregisterSandbox,
-  WorkerPool,
-} from './worker-pool.js';
+import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
 export const LABEL_RUN = 'funsearch.run';
 export const LABEL_PID = 'funsearch.pid';
@@ -111,7 +106,13 @@ export async function startDockerWorker(
       workingDir: '/tmp',
     });
     detach = streams.detach;
-    const connection = new HarnessConnection(streams.stdin, streams.stdout, streams.stderr, name, options.logger);
+    const connection = new HarnessConnection(
+      streams.stdin,
+      streams.stdout,
+      streams.stderr,
+      name,
+      options.logger,
+    );
     await withTimeout(
       connection.ready.catch((error: Error) => {
         throw new InfrastructureError(

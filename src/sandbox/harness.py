@@ -15,8 +15,9 @@ stdout, so nothing a candidate prints can pose as a result.
 Messages (host -> harness):  {"type": "job", "id", "program", "function", "inputs", "timeout"}
                              {"type": "cancel", "id"}
 Messages (harness -> host):  {"type": "ready", ...}
-                             {"type": "outcome", "id", "index", "outcome": {...}}  one per input
-                             {"type": "done", "id", "clean", "cancelled"}           after cleanup
+                             {"type": "result", "id", "outcomes": [...], "clean", "cancelled"}
+A job's result (one outcome per input run; the run stops at the first failing input) is written
+only after every process of the candidate is dead and its files are gone.
 """
 
 import ctypes
@@ -66,6 +67,7 @@ for _name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
 IPC_RMID = 0
 
 # Warm imports: a forked child finds these in sys.modules, which is what makes a fork cheap.
@@ -304,7 +306,12 @@ def check_score(value):
 
 
 def run_candidate(job, score_fd):
+    owner = os.getpid()
+
     def send(index, kind, reason=None, score=None, score_type=None):
+        if os.getpid() != owner:
+            # A process the candidate forked has returned into this code: it is not the candidate.
+            os._exit(0)
         flush_stdio()
         message = {"i": index, "kind": kind}
         if reason is not None:
@@ -317,7 +324,8 @@ def run_candidate(job, score_fd):
     def fail(index, exc):
         print_traceback(exc)
         flush_stdio()
-        kind = "memory" if isinstance(exc, MemoryError) else "crash"
+        out_of_memory = isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno == errno.ENOMEM)
+        kind = "memory" if out_of_memory else "crash"
         send(index, kind, describe_exception(exc))
 
     try:
@@ -441,6 +449,39 @@ def kill_candidates(spare):
                 kill(spare.pid, signal.SIGKILL)
             except OSError:
                 pass
+        # Whatever left the group (setsid) was reparented to us, the subreaper: kill the whole tree.
+        for pid in descendants(os.getpid()):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+
+
+def children_of(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(p) for p in f.read().split()]
+    except OSError:
+        pass
+    found = []  # kernels without CONFIG_PROC_CHILDREN: scan every process's parent
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(name))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
+
+
+def descendants(root):
+    found, stack = [], [root]
+    while stack:
+        for child in children_of(stack.pop()):
+            found.append(child)
+            stack.append(child)
+    return found
 
 
 def cleanup(spare):
@@ -458,8 +499,9 @@ def cleanup(spare):
         me, uid = os.getpid(), os.getuid()
         while True:
             reap_children()
-            # kill(-1, 0) cannot tell: it succeeds while any process exists, even one it may not signal.
-            if not [pid for pid in processes_of(uid) if pid != me]:
+            # Cheap check first: only docker-init, `sleep` and this harness left in the container.
+            # (kill(-1, 0) cannot tell: it succeeds while any process exists, even one it may not signal.)
+            if container_tasks() == BASE_TASKS or not [pid for pid in processes_of(uid) if pid != me]:
                 break
             if time.monotonic() > deadline:
                 clean = False
@@ -470,9 +512,46 @@ def cleanup(spare):
             clean = wipe_directory(path) and clean
         clean = remove_ipc_objects() and clean
     else:
-        reap_children()
+        while True:
+            reap_children()
+            if not [pid for pid in descendants(os.getpid()) if not is_zombie(pid)]:
+                break
+            if time.monotonic() > deadline:
+                clean = False
+                break
+            kill_candidates(spare)
+            time.sleep(0.001)
         wipe_tree(spare.workdir)
     return clean
+
+
+def is_zombie(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
+BASE_TASKS = 3  # docker-init, sleep, the harness (single-threaded)
+_PIDS_CURRENT = None
+
+
+def container_tasks():
+    """Tasks in the container's pids cgroup (cgroup v2 or v1), or None when not readable."""
+    global _PIDS_CURRENT
+    if _PIDS_CURRENT is None:
+        _PIDS_CURRENT = next(
+            (p for p in ("/sys/fs/cgroup/pids.current", "/sys/fs/cgroup/pids/pids.current") if os.path.exists(p)),
+            "",
+        )
+    if not _PIDS_CURRENT:
+        return None
+    try:
+        with open(_PIDS_CURRENT) as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return None
 
 
 def reap_children():
@@ -608,7 +687,11 @@ class Job:
             poller.register(spare.pidfd, select.POLLIN)
         open_fds = {spare.score_r, spare.out_r, spare.err_r}
 
+        outcomes = []
+
         def report(kind, reason=None, score=None, score_type=None):
+            """Records input `index`'s outcome; all of them go out together after cleanup, so when
+            the host reads them nothing of the candidate runs any more."""
             nonlocal index, started, deadline, stderr_kept
             now = time.monotonic()
             outcome = {
@@ -621,7 +704,7 @@ class Job:
             if score_type is not None:
                 outcome["score"] = score
                 outcome["scoreType"] = score_type
-            write_frame({"type": "outcome", "id": self.id, "index": index, "outcome": outcome})
+            outcomes.append(outcome)
             index += 1
             stderr_kept = bytearray()
             started = now
@@ -722,7 +805,9 @@ class Job:
                 report("timeout", "exceeded the time limit of %g s" % self.timeout)
                 break
         clean = cleanup(spare)
-        write_frame({"type": "done", "id": self.id, "clean": clean, "cancelled": cancelled})
+        write_frame(
+            {"type": "result", "id": self.id, "outcomes": outcomes, "clean": clean, "cancelled": cancelled}
+        )
 
 
 def parse_result(line, index):
@@ -777,6 +862,10 @@ def main():
         sys.stderr.write("harness: container mode outside a container pid namespace\n")
         sys.exit(2)
     set_dumpable(False)
+    if MODE == "process":
+        # Orphans of the candidates (a setsid grandchild, a double fork) become our children, so
+        # cleanup can find and kill them; in a container, killing by uid covers them.
+        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     os.makedirs(WORK_ROOT, exist_ok=True)
     gc.collect()

@@ -38,7 +38,12 @@ export function createSandbox(options: CreateSandboxOptions): Sandbox {
 }
 
 export { DockerClient } from './docker-client.js';
-export { buildImage, DEFAULT_BASE_IMAGE, OFFLINE_BASE_IMAGE, type BuildImageOptions } from './docker-image.js';
+export {
+  type BuildImageOptions,
+  buildImage,
+  DEFAULT_BASE_IMAGE,
+  OFFLINE_BASE_IMAGE,
+} from './docker-image.js';
 export { DockerSandbox, poolSize, sweepLeftovers } from './docker-pool.js';
 export { PROCESS_SANDBOX_WARNING, ProcessSandbox } from './process.js';
 export type { Outcome, OutcomeKind, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } from './sandbox.js';

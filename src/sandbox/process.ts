@@ -79,7 +79,8 @@ export async function startProcessWorker(options: {
       connection.ready,
       new Promise((_, reject) => {
         timer = setTimeout(
-          () => reject(new InfrastructureError(`python3 harness not ready within ${READY_TIMEOUT_MS / 1000} s`)),
+          () =>
+            reject(new InfrastructureError(`python3 harness not ready within ${READY_TIMEOUT_MS / 1000} s`)),
           READY_TIMEOUT_MS,
         );
       }),
@@ -133,7 +134,11 @@ export class ProcessSandbox implements Sandbox {
       logger: options.logger,
       answerMarginMs: options.answerMarginMs,
       createWorker: () =>
-        startProcessWorker({ sandbox: options.config.sandbox, logger: options.logger, python: options.python }),
+        startProcessWorker({
+          sandbox: options.config.sandbox,
+          logger: options.logger,
+          python: options.python,
+        }),
     });
   }
 

@@ -33,22 +33,19 @@ const readySchema = z
     numpy: z.string().nullable(),
   })
   .strict();
-const outcomeSchema = z
+const resultSchema = z
   .object({
-    type: z.literal('outcome'),
+    type: z.literal('result'),
     id: z.number().int(),
-    index: z.number().int().nonnegative(),
-    outcome: wireOutcomeSchema,
+    outcomes: z.array(wireOutcomeSchema),
+    clean: z.boolean(),
+    cancelled: z.boolean(),
   })
   .strict();
-const doneSchema = z
-  .object({ type: z.literal('done'), id: z.number().int(), clean: z.boolean(), cancelled: z.boolean() })
-  .strict();
-const harnessMessageSchema = z.discriminatedUnion('type', [readySchema, outcomeSchema, doneSchema]);
+const harnessMessageSchema = z.discriminatedUnion('type', [readySchema, resultSchema]);
 
 export type ReadyMessage = z.infer<typeof readySchema>;
-export type OutcomeMessage = z.infer<typeof outcomeSchema>;
-export type DoneMessage = z.infer<typeof doneSchema>;
+export type ResultMessage = z.infer<typeof resultSchema>;
 export type JobMessage = {
   type: 'job';
   id: number;
@@ -110,19 +107,16 @@ export class FrameDecoder {
   }
 }
 
-export type HarnessEvent = OutcomeMessage | DoneMessage;
-
 /** Harness diagnostics kept per connection (its own stderr, not the candidates'). */
 const DIAGNOSTICS_BYTES = 16 * 1024;
 
 /**
- * One harness process seen from the host: send jobs, receive outcome and done messages in
- * order. `closed` resolves (never rejects) with a reason once the harness can no longer answer.
+ * One harness process seen from the host: send jobs, receive one result per job. `closed` resolves (never rejects) with a reason once the harness can no longer answer.
  */
 export class HarnessConnection {
   readonly ready: Promise<ReadyMessage>;
   readonly closed: Promise<string>;
-  private listener: ((event: HarnessEvent) => void) | undefined;
+  private listener: ((result: ResultMessage) => void) | undefined;
   private readonly decoder = new FrameDecoder();
   private resolveReady!: (message: ReadyMessage) => void;
   private rejectReady!: (error: Error) => void;
@@ -174,8 +168,8 @@ export class HarnessConnection {
     return this.diagnostics;
   }
 
-  /** Routes outcome/done messages to one receiver (the job in flight). */
-  setListener(listener: ((event: HarnessEvent) => void) | undefined): void {
+  /** Routes results to one receiver (the job in flight). */
+  setListener(listener: ((result: ResultMessage) => void) | undefined): void {
     this.listener = listener;
   }
 
@@ -189,7 +183,8 @@ export class HarnessConnection {
     if (this.closeReason !== undefined) return;
     this.closeReason = reason;
     this.logger?.debug({ worker: this.name, reason }, 'harness connection closed');
-    if (!this.isReady) this.rejectReady(new ProtocolError(`harness ${this.name} ended before ready: ${reason}`));
+    if (!this.isReady)
+      this.rejectReady(new ProtocolError(`harness ${this.name} ended before ready: ${reason}`));
     this.resolveClosed(reason);
   }
 

@@ -4,7 +4,7 @@
  * and every pool registers in a process-wide registry so a signal handler can close them all.
  */
 import { InfrastructureError } from '../errors.js';
-import type { HarnessConnection, HarnessEvent } from './protocol.js';
+import type { HarnessConnection, ResultMessage } from './protocol.js';
 import type { Outcome, OutcomeKind, SandboxBatchJob, SandboxLogger } from './sandbox.js';
 import { failure, toOutcome } from './score.js';
 
@@ -43,7 +43,11 @@ export function checkBatch(job: SandboxBatchJob): void {
   if (typeof timeoutSeconds !== 'number' || !Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0) {
     throw new TypeError(`Expected \`timeoutSeconds\` to be a finite number > 0, got \`${timeoutSeconds}\``);
   }
-  if (!Array.isArray(testInputs) || testInputs.length === 0 || testInputs.some((t) => typeof t !== 'string')) {
+  if (
+    !Array.isArray(testInputs) ||
+    testInputs.length === 0 ||
+    testInputs.some((t) => typeof t !== 'string')
+  ) {
     throw new TypeError('Expected `testInputs` to be a non-empty array of strings');
   }
   if (typeof job.program !== 'string' || typeof job.functionToRun !== 'string' || !job.functionToRun) {
@@ -56,6 +60,7 @@ export class WorkerPool {
   private readonly busy = new Set<HarnessWorker>();
   private readonly waiters: Waiter[] = [];
   private readonly creating = new Set<Promise<unknown>>();
+  private readonly replacing = new Set<Promise<unknown>>();
   private readonly margin: number;
   private nextJobId = 0;
   private closed = false;
@@ -96,7 +101,7 @@ export class WorkerPool {
     this.closed = true;
     const error = new InfrastructureError('sandbox closed');
     for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-    await Promise.allSettled([...this.creating]);
+    await Promise.allSettled([...this.replacing, ...this.creating]);
     const workers = [...this.idle.splice(0), ...this.busy];
     this.busy.clear();
     await Promise.allSettled(workers.map((w) => w.destroy()));
@@ -180,7 +185,7 @@ export class WorkerPool {
       .destroy()
       .catch((error) => this.options.logger?.error({ worker: worker.name, err: error }, 'destroy failed'))
       .then(() => this.spawn());
-    successor.then(
+    const settled = successor.then(
       (next) => this.release(next),
       (error) => {
         if (this.closed) return;
@@ -188,90 +193,75 @@ export class WorkerPool {
         this.options.logger?.error({ err: error }, 'could not replace a sandbox worker');
         if (this.lost >= this.options.size) {
           this.broken =
-            error instanceof Error ? error : new InfrastructureError(`sandbox worker failed: ${String(error)}`);
+            error instanceof Error
+              ? error
+              : new InfrastructureError(`sandbox worker failed: ${String(error)}`);
           for (const waiter of this.waiters.splice(0)) waiter.reject(this.broken);
         }
       },
     );
+    this.replacing.add(settled);
+    void settled.finally(() => this.replacing.delete(settled));
   }
 
   private execute(worker: HarnessWorker, job: SandboxBatchJob, signal?: AbortSignal): Promise<Outcome[]> {
     const id = ++this.nextJobId;
     const connection = worker.connection;
-    const outcomes: Outcome[] = [];
-    const silenceMs = job.timeoutSeconds * 1000 + this.margin;
-    let lastProgress = performance.now();
-    let settled = false;
-    let finished = false; // the worker was released or replaced
+    // The harness answers once per job, after all inputs and its cleanup.
+    const silenceMs = job.testInputs.length * job.timeoutSeconds * 1000 + this.margin;
+    const sent = performance.now();
+    let finished = false; // settled, and the worker released or replaced
     let timer: NodeJS.Timeout | undefined;
 
     return new Promise<Outcome[]>((resolve, reject) => {
-      const complete = () => outcomes.length === job.testInputs.length || outcomes.at(-1)?.kind !== 'ok';
-      const settle = (error?: unknown) => {
-        if (settled) return;
-        settled = true;
-        signal?.removeEventListener('abort', onAbort);
-        if (error !== undefined) reject(error);
-        else if (signal?.aborted) reject(signal.reason);
-        else resolve(outcomes);
-      };
-      const finish = (replaceBecause?: string) => {
+      const finish = (result: Outcome[] | { error: unknown }, replaceBecause?: string) => {
         if (finished) return;
         finished = true;
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         connection.setListener(undefined);
         if (replaceBecause !== undefined) this.replace(worker, replaceBecause);
         else this.release(worker);
+        if (!Array.isArray(result)) reject(result.error);
+        else if (signal?.aborted) reject(signal.reason);
+        else resolve(result);
       };
-      const arm = () => {
-        clearTimeout(timer);
-        timer = setTimeout(onSilence, silenceMs);
-      };
-      const elapsed = () => Math.round(performance.now() - lastProgress);
-      const onSilence = () => {
-        const reason = `the sandbox stopped answering (nothing within ${silenceMs / 1000} s)`;
-        if (!settled && !signal?.aborted) outcomes.push(failure('timeout', reason, elapsed()));
-        settle();
-        finish(reason);
-      };
+      const elapsed = () => Math.round(performance.now() - sent);
       const onAbort = () => connection.send({ type: 'cancel', id });
-      const onEvent = (event: HarnessEvent) => {
-        if (event.id !== id) return; // a late message of an earlier, abandoned job
-        if (event.type === 'outcome') {
-          if (event.index !== outcomes.length) {
-            connection.breach(`outcome ${event.index} arrived, expected ${outcomes.length}`);
-            return;
-          }
-          outcomes.push(toOutcome(event.outcome));
-          lastProgress = performance.now();
-          arm();
-          if (complete()) settle(); // answer now; the worker is free once the harness cleaned up
+      const onResult = (message: ResultMessage) => {
+        if (message.id !== id) return; // a late answer to an earlier, abandoned job
+        const outcomes = message.outcomes.map(toOutcome);
+        const problem = message.cancelled
+          ? undefined
+          : resultProblem(message.outcomes, job.testInputs.length);
+        if (problem !== undefined) {
+          connection.breach(problem);
           return;
         }
-        if (!event.clean) this.options.logger?.warn({ worker: worker.name }, 'harness could not clean up');
-        settle();
-        finish(event.clean ? undefined : 'the harness could not remove every trace of the last candidate');
+        if (!message.clean) this.options.logger?.warn({ worker: worker.name }, 'harness could not clean up');
+        finish(
+          outcomes,
+          message.clean ? undefined : 'the harness could not remove every trace of a candidate',
+        );
       };
 
-      connection.setListener(onEvent);
+      timer = setTimeout(() => {
+        const reason = `the sandbox stopped answering (nothing within ${silenceMs / 1000} s)`;
+        finish([failure('timeout', reason, elapsed())], reason);
+      }, silenceMs);
+      connection.setListener(onResult);
       void connection.closed.then(async (reason) => {
         if (finished) return;
         if (this.closed) {
-          settle(new InfrastructureError('sandbox closed while a job was running'));
-          finish();
+          finish({ error: new InfrastructureError('sandbox closed while a job was running') });
           return;
         }
-        if (!settled && !signal?.aborted) {
-          const death = connection.violation
-            ? { kind: 'crash' as const, reason: connection.violation }
-            : await worker.diagnoseDeath().catch(() => ({ kind: 'crash' as const, reason }));
-          outcomes.push(failure(death.kind, death.reason, elapsed()));
-        }
-        settle();
-        finish(reason);
+        const death = connection.violation
+          ? { kind: 'crash' as const, reason: connection.violation }
+          : await worker.diagnoseDeath().catch(() => ({ kind: 'crash' as const, reason }));
+        finish([failure(death.kind, death.reason, elapsed())], reason);
       });
       signal?.addEventListener('abort', onAbort, { once: true });
-      arm();
       connection.send({
         type: 'job',
         id,
@@ -282,6 +272,16 @@ export class WorkerPool {
       });
     });
   }
+}
+
+/** Why a result cannot be the answer to a job of `inputs` inputs: it must stop exactly at its first failure. */
+function resultProblem(outcomes: readonly { kind: string }[], inputs: number): string | undefined {
+  if (outcomes.length === 0 || outcomes.length > inputs) {
+    return `result with ${outcomes.length} outcomes for ${inputs} inputs`;
+  }
+  const firstFailure = outcomes.findIndex((o) => o.kind !== 'ok');
+  const expected = firstFailure < 0 ? inputs : firstFailure + 1;
+  return outcomes.length === expected ? undefined : `result does not stop at its first failure`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -124,8 +124,9 @@ describe.skipIf(!hasBase)(
 
     it('stops with a message, not a hang, when the sandbox breaks mid-run', async () => {
       const reports = join(dir, 'broken');
-      const tag = `funsearch-test-vanishing:${process.pid}`;
-      await docker.getImage(BASE_IMAGE).tag({ repo: tag.split(':')[0], tag: tag.split(':')[1] });
+      const repo = 'funsearch-test-vanishing';
+      const tag = `${repo}:${process.pid}`;
+      await docker.getImage(BASE_IMAGE).tag({ repo, tag: String(process.pid) });
       const runArgs = args(reports).map((arg) => (arg === BASE_IMAGE ? tag : arg));
       const done = runCli(runArgs, { killAfterMs: 90_000 });
       await waitForEvents(reports, 3);

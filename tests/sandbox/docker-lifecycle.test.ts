@@ -99,14 +99,35 @@ describe.skipIf(!!unavailable)('docker sandbox lifecycle', () => {
     const sessionId = `busy-${randomUUID()}`;
     const sandbox = createSandbox({ kind: 'docker', config, poolSize: 1, sessionId });
     await sandbox.start();
-    const loop = { ...job, program: SPEC.replace('capset = solve(n)', 'while True: pass'), timeoutSeconds: 30 };
-    const settled = (promise: Promise<unknown>) => promise.then(() => 'resolved', (error: Error) => error.name);
+    const loop = {
+      ...job,
+      program: SPEC.replace('capset = solve(n)', 'while True: pass'),
+      timeoutSeconds: 30,
+    };
+    const settled = (promise: Promise<unknown>) =>
+      promise.then(
+        () => 'resolved',
+        (error: Error) => error.name,
+      );
     const running = settled(sandbox.runBatch(loop));
     const queued = settled(sandbox.runBatch(job));
     await new Promise((resolve) => setTimeout(resolve, 200));
     await sandbox.close();
     expect(await running).toBe('InfrastructureError');
     expect(await queued).toBe('InfrastructureError');
+    expect(await sessionContainers(sessionId)).toEqual([]);
+  });
+
+  it('leaves nothing when closed while a dead worker is being replaced', async () => {
+    const sessionId = `replacing-${randomUUID()}`;
+    const sandbox = createSandbox({ kind: 'docker', config, poolSize: 1, sessionId });
+    const killer = SPEC.replace(
+      'capset = solve(n)',
+      'import os, signal\n  os.kill(os.getppid(), signal.SIGKILL)',
+    );
+    const outcomes = await sandbox.runBatch({ ...job, program: killer });
+    expect(outcomes[0]?.kind).toBe('crash'); // the pool is now replacing its only container
+    await sandbox.close();
     expect(await sessionContainers(sessionId)).toEqual([]);
   });
 
@@ -171,13 +192,16 @@ describe.skipIf(!!unavailable)('docker sandbox lifecycle', () => {
     const failing = buildImage({
       tag: `funsearch-test-fail-${randomUUID().slice(0, 8)}:latest`,
       baseImage: TEST_IMAGE,
-      dockerfile: 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nRUN exit 3\n',
+      dockerfile: `FROM ${TEST_IMAGE}\nRUN exit 3\n`,
     });
     await expect(failing).rejects.toBeInstanceOf(UserError);
     await expect(failing).rejects.toThrow(/^image build failed: .*(3|non-zero)/);
 
     const absent = `funsearch-test-absent-${randomUUID().slice(0, 8)}:none`;
-    const error = await buildImage({ tag: `funsearch-test-fail:${randomUUID().slice(0, 8)}`, baseImage: absent }).then(
+    const error = await buildImage({
+      tag: `funsearch-test-fail:${randomUUID().slice(0, 8)}`,
+      baseImage: absent,
+    }).then(
       () => undefined,
       (e: unknown) => e as Error,
     );

@@ -5,8 +5,8 @@
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
+import type { DockerSandbox } from '../../src/sandbox/docker-pool.js';
 import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
-import { DockerSandbox } from '../../src/sandbox/docker-pool.js';
 import {
   dockerUnavailable,
   eventually,
@@ -142,10 +142,15 @@ return Sly()`);
     });
 
     it('reports a crash by signal and an early exit', async () => {
-      const segv = only(await sandbox.runBatch(job(withEvaluate('import os, signal\nos.kill(os.getpid(), 11)'))));
+      const segv = only(
+        await sandbox.runBatch(job(withEvaluate('import os, signal\nos.kill(os.getpid(), 11)'))),
+      );
       expect(segv).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/SIGSEGV/) });
       const exit = only(await sandbox.runBatch(job(withEvaluate('import os\nos._exit(0)'))));
-      expect(exit).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/before returning a score/) });
+      expect(exit).toMatchObject({
+        kind: 'crash',
+        reason: expect.stringMatching(/before returning a score/),
+      });
     });
 
     it('times out a candidate that runs too long, and the worker keeps serving', async () => {
@@ -156,9 +161,13 @@ return Sly()`);
       expect(next[0]?.kind).toBe('ok');
     });
 
-    it('reports MemoryError and the OOM killer as memory', async () => {
+    it('reports MemoryError, ENOMEM and the OOM killer as memory', async () => {
       const raised = only(await sandbox.runBatch(job(withEvaluate('x = bytearray(4 * 1024**3)\nreturn 1'))));
       expect(raised).toMatchObject({ kind: 'memory' });
+      const mapped = only(
+        await sandbox.runBatch(job(withEvaluate('import mmap\nm = mmap.mmap(-1, 1 << 40)\nreturn 1'))),
+      );
+      expect(mapped).toMatchObject({ kind: 'memory' });
       const killed = only(
         await sandbox.runBatch(job(withEvaluate('xs = []\nwhile True:\n  xs.append(bytearray(1 << 20))'))),
       );
@@ -190,6 +199,16 @@ return len(solve(n))`);
       ]);
     });
 
+    it('takes the result of the candidate’s own process, not of a child it forked', async () => {
+      const program = withEvaluate(`
+import os
+if os.fork() == 0:
+  return 999
+os.wait()
+return 5`);
+      expect(only(await sandbox.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 5 });
+    });
+
     it('cannot be reached through /proc: no other process’s stdio opens', async () => {
       // Counts the stdio descriptors of other processes (docker-init, the harness) it could open.
       const program = withEvaluate(`
@@ -213,7 +232,9 @@ return opened`);
       const outcome = only(await sandbox.runBatch(job(program)));
       expect(outcome).toMatchObject({ kind: 'ok', score: 0 });
       // And the connection still carries true answers.
-      expect(await sandbox.runBatch(job(SPEC, ['3']))).toMatchObject([{ kind: 'ok', score: hostEvaluate(SPEC, 3) }]);
+      expect(await sandbox.runBatch(job(SPEC, ['3']))).toMatchObject([
+        { kind: 'ok', score: hostEvaluate(SPEC, 3) },
+      ]);
     });
   });
 
@@ -287,7 +308,9 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
     it('replaces a container whose harness the candidate killed', async () => {
       const before = new Set(await sessionContainers(sandbox.sessionId));
       const outcome = only(
-        await sandbox.runBatch(job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nreturn 1'))),
+        await sandbox.runBatch(
+          job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nreturn 1')),
+        ),
       );
       expect(outcome).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/harness died/) });
       // The pool keeps serving and converges back to two containers, one of them new.
@@ -304,7 +327,9 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
     it('kills and replaces a container whose harness stops answering', async () => {
       const before = new Set(await sessionContainers(sandbox.sessionId));
       const outcome = only(
-        await sandbox.runBatch(job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\nreturn 1'), ['3'], 1)),
+        await sandbox.runBatch(
+          job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\nreturn 1'), ['3'], 1),
+        ),
       );
       expect(outcome).toMatchObject({ kind: 'timeout', reason: expect.stringMatching(/stopped answering/) });
       expect((await sandbox.runBatch(job(SPEC, ['3'])))[0]?.kind).toBe('ok');
@@ -318,7 +343,10 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
 
     it('cancels a running job on abort and keeps the worker', async () => {
       const controller = new AbortController();
-      const running = sandbox.runBatch(job(withEvaluate('while True:\n  pass'), ['3'], 30), controller.signal);
+      const running = sandbox.runBatch(
+        job(withEvaluate('while True:\n  pass'), ['3'], 30),
+        controller.signal,
+      );
       setTimeout(() => controller.abort(), 300);
       await expect(running).rejects.toMatchObject({ name: 'AbortError' });
       expect((await sandbox.runBatch(job(SPEC, ['3'])))[0]?.kind).toBe('ok');
@@ -378,7 +406,9 @@ return found`);
   });
 
   it('gives each candidate fresh random state', async () => {
-    const draw = withEvaluate('import random\nreturn random.getrandbits(48) + (int(np.random.randint(0, 2**20)) << 10)');
+    const draw = withEvaluate(
+      'import random\nreturn random.getrandbits(48) + (int(np.random.randint(0, 2**20)) << 10)',
+    );
     const scores = new Set<number>();
     for (let i = 0; i < 3; i++) {
       const outcome = only(await sandbox.runBatch(job(draw)));

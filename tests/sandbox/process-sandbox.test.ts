@@ -51,7 +51,12 @@ describe('process sandbox', () => {
       { kind: 'ok', score: hostEvaluate(SPEC, 4) },
     ]);
     expect(
-      await sandbox.run({ program: withEvaluate('return n / 8'), functionToRun: 'evaluate', testInput: '3', timeoutSeconds: 5 }),
+      await sandbox.run({
+        program: withEvaluate('return n / 8'),
+        functionToRun: 'evaluate',
+        testInput: '3',
+        timeoutSeconds: 5,
+      }),
     ).toMatchObject({ kind: 'ok', score: 0.375 });
   });
 
@@ -60,6 +65,7 @@ describe('process sandbox', () => {
     ['crash', withPriority('return [][1]')],
     ['invalid-score', withEvaluate('return float("-inf")')],
     ['memory', withEvaluate('x = bytearray(64 * 1024**3)\nreturn 1')],
+    ['memory', withEvaluate('import mmap\nm = mmap.mmap(-1, 1 << 40)\nreturn 1')],
     ['output-limit', withEvaluate('import sys\nwhile True:\n  sys.stderr.write("y" * 4096)')],
   ])('reports %s', async (kind, program) => {
     expect(only(await sandbox.runBatch(job(program, ['3', '4'])))).toMatchObject({ kind });
@@ -73,19 +79,20 @@ return 7`);
     expect(only(await sandbox.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 7 });
   });
 
-  it('kills the whole process group on timeout', async () => {
+  it('on timeout kills its process group and what escaped it with setsid, before answering', async () => {
     const program = withEvaluate(`
-import subprocess, sys
+import os, subprocess, sys
 child = subprocess.Popen(["sleep", "300"])
-sys.stderr.write("child=%d\\n" % child.pid)
+escaped = subprocess.Popen(["sleep", "301"], start_new_session=True)
+sys.stderr.write("pids=%d,%d\\n" % (child.pid, escaped.pid))
 sys.stderr.flush()
 while True:
   pass`);
     const outcome = only(await sandbox.runBatch(job(program, ['3'], 1)));
     expect(outcome.kind).toBe('timeout');
-    const pid = Number(/child=(\d+)/.exec(outcome.stderr)?.[1]);
-    expect(pid).toBeGreaterThan(0);
-    await eventually(async () => (alive(pid) ? undefined : true));
+    const pids = /pids=(\d+),(\d+)/.exec(outcome.stderr)!.slice(1).map(Number);
+    expect(pids).toHaveLength(2);
+    for (const pid of pids) expect(alive(pid)).toBe(false);
   });
 
   it('scrubs the environment and gives each candidate a private directory, removed afterwards', async () => {
@@ -135,7 +142,9 @@ return flags`);
 
   it('reports a harness killed by its candidate as a crash, then serves on', async () => {
     const outcome = only(
-      await sandbox.runBatch(job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nreturn 1'))),
+      await sandbox.runBatch(
+        job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nreturn 1')),
+      ),
     );
     expect(outcome).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/harness died/) });
     const again = await Promise.all([0, 1, 2].map(() => sandbox.runBatch(job(SPEC))));
@@ -143,7 +152,9 @@ return flags`);
   });
 
   it('keeps finished runs from being reported as timeouts under load', async () => {
-    const runs = await Promise.all(Array.from({ length: 30 }, () => sandbox.runBatch(job(SPEC, ['3', '4'], 2))));
+    const runs = await Promise.all(
+      Array.from({ length: 30 }, () => sandbox.runBatch(job(SPEC, ['3', '4'], 2))),
+    );
     for (const outcomes of runs) expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'ok']);
   });
 });

@@ -72,6 +72,9 @@ export async function dockerUnavailable(): Promise<string | undefined> {
 
 /** Ids of the containers carrying `funsearch.run=<session>`. */
 export async function sessionContainers(session: string): Promise<string[]> {
-  const list = await new Docker().listContainers({ all: true, filters: { label: [`funsearch.run=${session}`] } });
+  const list = await new Docker().listContainers({
+    all: true,
+    filters: { label: [`funsearch.run=${session}`] },
+  });
   return list.map((c) => c.Id);
 }

@@ -1,6 +1,5 @@
 /** The host side of the harness wire, score re-validation and the small pure helpers. */
-import { spawn } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { tarArchive } from '../../src/sandbox/docker-image.js';
@@ -68,7 +67,13 @@ describe('score re-validation', () => {
   });
 
   it('turns an ok outcome with a bad score into invalid-score, and caps stderr', () => {
-    const outcome = toOutcome({ kind: 'ok', durationMs: 1, stderr: 'e'.repeat(10_000), score: 2 ** 60, scoreType: 'int' });
+    const outcome = toOutcome({
+      kind: 'ok',
+      durationMs: 1,
+      stderr: 'e'.repeat(10_000),
+      score: 2 ** 60,
+      scoreType: 'int',
+    });
     expect(outcome.kind).toBe('invalid-score');
     expect(outcome.stderr.length).toBeLessThanOrEqual(4096);
   });
@@ -84,7 +89,11 @@ describe('helpers', () => {
 
   it('treats containers of dead or unknown sessions as leftovers, never another host’s', () => {
     const here = { host: 'h1', alive: (pid: number) => pid === 42 };
-    const labels = (pid: string, host: string) => ({ 'funsearch.run': 's', 'funsearch.pid': pid, 'funsearch.host': host });
+    const labels = (pid: string, host: string) => ({
+      'funsearch.run': 's',
+      'funsearch.pid': pid,
+      'funsearch.host': host,
+    });
     expect(isLeftover(labels('41', 'h1'), here)).toBe(true);
     expect(isLeftover(labels('42', 'h1'), here)).toBe(false);
     expect(isLeftover(labels('41', 'h2'), here)).toBe(false);
@@ -94,13 +103,17 @@ describe('helpers', () => {
   it('checks a batch eagerly', () => {
     const good = { program: 'x', functionToRun: 'f', testInputs: ['1'], timeoutSeconds: 1 };
     expect(() => checkBatch(good)).not.toThrow();
-    expect(() => checkBatch({ ...good, timeoutSeconds: -1 })).toThrow('Expected `timeoutSeconds` to be a finite number > 0, got `-1`');
+    expect(() => checkBatch({ ...good, timeoutSeconds: -1 })).toThrow(
+      'Expected `timeoutSeconds` to be a finite number > 0, got `-1`',
+    );
     expect(() => checkBatch({ ...good, timeoutSeconds: Number.NaN })).toThrow(TypeError);
     expect(() => checkBatch({ ...good, testInputs: [] })).toThrow(TypeError);
   });
 
   it('passes the sandbox limits to the harness', () => {
-    const sandbox = parseConfig({ sandbox: { memory_mb: 100, tmpfs_mb: 7, output_limit_bytes: 999 } }).sandbox;
+    const sandbox = parseConfig({
+      sandbox: { memory_mb: 100, tmpfs_mb: 7, output_limit_bytes: 999 },
+    }).sandbox;
     const command = harnessCommand('container', sandbox);
     expect(command.slice(0, 3)).toEqual(['python3', '-I', '-c']);
     expect(command[4]).toBe('container');
@@ -152,9 +165,15 @@ sys.stdin.buffer.read()
 
 describe('a harness that breaks the protocol', () => {
   it.each([
-    ['an unknown message', 'json.dumps({"type": "outcome", "id": 1, "index": 0, "outcome": {"kind": "ok", "score": 5}}).encode()'],
+    [
+      'an unknown message',
+      'json.dumps({"type": "outcome", "id": 1, "index": 0, "outcome": {"kind": "ok", "score": 5}}).encode()',
+    ],
     ['a non-JSON frame', 'b"not json"'],
-    ['an out-of-order outcome', 'json.dumps({"type": "outcome", "id": 1, "index": 3, "outcome": {"kind": "ok", "durationMs": 1, "stderr": "", "score": 5, "scoreType": "int"}}).encode()'],
+    [
+      'an out-of-order outcome',
+      'json.dumps({"type": "outcome", "id": 1, "index": 3, "outcome": {"kind": "ok", "durationMs": 1, "stderr": "", "score": 5, "scoreType": "int"}}).encode()',
+    ],
   ])('turns %s into a crash outcome, never a score, and replaces the worker', async (_name, reply) => {
     let created = 0;
     const pool = new WorkerPool({
@@ -166,7 +185,12 @@ describe('a harness that breaks the protocol', () => {
     });
     await pool.start();
     try {
-      const outcomes = await pool.runBatch({ program: '', functionToRun: 'f', testInputs: ['1'], timeoutSeconds: 5 });
+      const outcomes = await pool.runBatch({
+        program: '',
+        functionToRun: 'f',
+        testInputs: ['1'],
+        timeoutSeconds: 5,
+      });
       expect(outcomes).toHaveLength(1);
       expect(outcomes[0]).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/protocol error/) });
       await expect.poll(() => created).toBe(2);
