@@ -41,6 +41,15 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
     baseImage: options.baseImage,
   });
   if (sandbox.warning) options.log(`warning: ${sandbox.warning}`);
+  // Ctrl-C / SIGTERM: abort the evaluation, remove the containers (finally), exit 130 / 143.
+  const abort = new AbortController();
+  let stopSignal: NodeJS.Signals | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    stopSignal ??= signal;
+    abort.abort(new ExitError(signal === 'SIGINT' ? 130 : 143, `stopped by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     await sandbox.start();
     const evaluator = new Evaluator({
@@ -51,7 +60,7 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
       testInputs: inputs,
       timeoutSeconds: config.timeout,
     });
-    const result = await evaluator.evaluate(sample, { stopAtFirstFailure: false });
+    const result = await evaluator.evaluate(sample, { stopAtFirstFailure: false, signal: abort.signal });
     const report =
       result.status === 'rejected'
         ? { ok: false, kind: result.kind, reason: result.reason, outcomes: [], score: null }
@@ -66,7 +75,12 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
           };
     options.write(`${JSON.stringify(report, null, 2)}\n`);
     if (!report.ok) throw new ExitError(1, `candidate failed: ${report.kind}`);
+  } catch (error) {
+    if (stopSignal) throw new ExitError(stopSignal === 'SIGINT' ? 130 : 143, `stopped by ${stopSignal}`);
+    throw error;
   } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     await sandbox.close();
   }
 }

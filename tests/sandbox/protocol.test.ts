@@ -169,10 +169,16 @@ describe('a harness that breaks the protocol', () => {
       'an unknown message',
       'json.dumps({"type": "outcome", "id": 1, "index": 0, "outcome": {"kind": "ok", "score": 5}}).encode()',
     ],
+    [
+      'an outcome with fields missing',
+      'json.dumps({"type": "result", "id": 1, "outcomes": [{"kind": "ok", "score": 5}], "clean": True, "cancelled": False}).encode()',
+    ],
     ['a non-JSON frame', 'b"not json"'],
     [
-      'an out-of-order outcome',
-      'json.dumps({"type": "outcome", "id": 1, "index": 3, "outcome": {"kind": "ok", "durationMs": 1, "stderr": "", "score": 5, "scoreType": "int"}}).encode()',
+      'a result that goes on past a failure',
+      'json.dumps({"type": "result", "id": 1, "clean": True, "cancelled": False, "outcomes": [' +
+        '{"kind": "crash", "reason": "x", "durationMs": 1, "stderr": ""},' +
+        '{"kind": "ok", "durationMs": 1, "stderr": "", "score": 5, "scoreType": "int"}]}).encode()',
     ],
   ])('turns %s into a crash outcome, never a score, and replaces the worker', async (_name, reply) => {
     let created = 0;
