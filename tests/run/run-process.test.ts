@@ -219,6 +219,38 @@ describe('a mock run on the process sandbox', () => {
     expect(summary.tokens.total).toBeLessThan(600 + 2 * perSample * 1.5);
   });
 
+  it('stops at the cost budget, priced with --price-input/--price-output', async () => {
+    const reports = join(dir, 'cost');
+    const result = await runCli([
+      ...BASE,
+      '--report-dir',
+      reports,
+      '--max-cost',
+      '0.5',
+      '--price-input',
+      '1000',
+      '--price-output',
+      '1000',
+      '--num-samplers',
+      '1',
+      '--samples-per-prompt',
+      '2',
+      '--total-llm-samples',
+      '500',
+      '--mock-latency',
+      '5',
+      '--seed',
+      '2',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const summary = await readJson(join(await runDirOf(reports), 'summary.json'));
+    expect(summary.stopReason).toBe('max-cost');
+    // USD 1000 per million tokens: the cost is a thousandth of the tokens.
+    expect(summary.costUsd).toBeCloseTo(summary.tokens.total / 1000, 6);
+    expect(summary.costUsd).toBeGreaterThanOrEqual(0.5);
+    expect(summary.samples).toBeLessThan(1000);
+  });
+
   it('stops after --duration', async () => {
     const reports = join(dir, 'duration');
     const result = await runCli([
