@@ -6,12 +6,12 @@
  * read what the host user can read.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Config, SandboxConfig } from '../config.js';
 import { InfrastructureError, UserError } from '../errors.js';
-import { availableCpus, poolSize } from './docker-pool.js';
+import { availableCpus, pidAlive, poolSize } from './docker-pool.js';
 import { HarnessConnection, harnessCommand } from './protocol.js';
 import type { Outcome, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
@@ -22,6 +22,20 @@ export const PROCESS_SANDBOX_WARNING =
   'use the Docker sandbox for untrusted code';
 
 const READY_TIMEOUT_MS = 60_000;
+/** Work directories are named `<prefix><owner pid>-<random>`, so those of dead owners can be swept. */
+const WORKDIR_PREFIX = 'funsearch-sandbox-';
+
+/** Removes work directories left by process sandboxes whose host process died without close(). */
+export function sweepProcessLeftovers(root = tmpdir()): number {
+  let removed = 0;
+  for (const name of readdirSync(root)) {
+    const owner = Number(new RegExp(`^${WORKDIR_PREFIX}(\\d+)-`).exec(name)?.[1]);
+    if (!owner || pidAlive(owner)) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+    removed += 1;
+  }
+  return removed;
+}
 
 /** Only these variables reach the harness and the candidates. */
 export function scrubbedEnv(home: string): NodeJS.ProcessEnv {
@@ -44,7 +58,7 @@ export async function startProcessWorker(options: {
   logger?: SandboxLogger | undefined;
   python?: string | undefined;
 }): Promise<HarnessWorker> {
-  const dir = mkdtempSync(join(tmpdir(), 'funsearch-sandbox-'));
+  const dir = mkdtempSync(join(tmpdir(), `${WORKDIR_PREFIX}${process.pid}-`));
   const [python, ...args] = harnessCommand('process', options.sandbox, { workRoot: dir });
   const child = spawn(options.python ?? python!, args, {
     cwd: dir,
@@ -147,6 +161,7 @@ export class ProcessSandbox implements Sandbox {
       if (this.closing) throw new InfrastructureError('sandbox closed');
       registerSandbox(this);
       try {
+        sweepProcessLeftovers();
         await this.pool.start();
       } catch (error) {
         unregisterSandbox(this);

@@ -1,5 +1,7 @@
 /** The process sandbox (`--sandbox process`): the same harness on the host's python3. */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
@@ -169,6 +171,21 @@ describe('process sandbox lifecycle', () => {
     await sandbox.close();
     await eventually(async () => (alive(harness) ? undefined : true));
     await expect(sandbox.runBatch(job(SPEC))).rejects.toMatchObject({ name: 'InfrastructureError' });
+  });
+
+  it('sweeps work directories of dead owners at start, and keeps live ones', async () => {
+    const dead = mkdtempSync(join(tmpdir(), `funsearch-sandbox-${2 ** 30 + 7}-`));
+    const live = mkdtempSync(join(tmpdir(), `funsearch-sandbox-${process.pid}-`));
+    writeFileSync(join(dead, 'left.txt'), 'x');
+    const sandbox = createSandbox({ kind: 'process', config, poolSize: 1 });
+    try {
+      await sandbox.start();
+      expect(existsSync(dead)).toBe(false);
+      expect(existsSync(live)).toBe(true);
+    } finally {
+      await sandbox.close();
+      rmSync(live, { recursive: true, force: true });
+    }
   });
 
   it('says so when python3 is missing', async () => {
