@@ -6,10 +6,9 @@ import { readFile } from 'node:fs/promises';
 import type { Config } from '../config.js';
 import { reduceScore } from '../database/scores.js';
 import { ExitError, UserError } from '../errors.js';
-import { Evaluator } from '../run/evaluator.js';
 import { createSandbox } from '../sandbox/index.js';
 import { bodyFromCandidateFile } from '../spec/candidate.js';
-import { loadInputs, loadSpec } from './shared.js';
+import { evaluatorFor, loadInputs, loadSpec } from './shared.js';
 
 export interface EvaluateCommandOptions {
   specFile: string;
@@ -52,14 +51,7 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
   process.on('SIGTERM', onSignal);
   try {
     await sandbox.start();
-    const evaluator = new Evaluator({
-      sandbox,
-      template: spec.program,
-      functionToEvolve: spec.functionToEvolve,
-      functionToRun: spec.functionToRun,
-      testInputs: inputs,
-      timeoutSeconds: config.timeout,
-    });
+    const evaluator = evaluatorFor(sandbox, spec, inputs, config.timeout);
     const result = await evaluator.evaluate(sample, { stopAtFirstFailure: false, signal: abort.signal });
     const report =
       result.status === 'rejected'

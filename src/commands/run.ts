@@ -15,7 +15,6 @@ import { UsageMeter } from '../llm/usage.js';
 import { Random } from '../random.js';
 import { writeHtmlReport } from '../report/index.js';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
-import { Evaluator } from '../run/evaluator.js';
 import { EventLog } from '../run/event-log.js';
 import { describeFailure, FunSearch, InitialProgramError, type RunLogger } from '../run/funsearch.js';
 import { createRunLogger } from '../run/logger.js';
@@ -25,7 +24,7 @@ import { createRunDir, RUN_FILES, readRunConfig, writeRunConfig } from '../run/r
 import { emptyStats } from '../run/stats.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { SandboxLogger } from '../sandbox/sandbox.js';
-import { loadEnv, loadInputs, loadSpec } from './shared.js';
+import { evaluatorFor, loadEnv, loadInputs, loadSpec } from './shared.js';
 
 export interface RunCommandOptions {
   specFile?: string;
@@ -197,14 +196,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
           random,
           clock: systemClock,
         });
-    const evaluator = new Evaluator({
-      sandbox,
-      template: spec.program,
-      functionToEvolve: spec.functionToEvolve,
-      functionToRun: spec.functionToRun,
-      testInputs: inputs,
-      timeoutSeconds: config.timeout,
-    });
+    const evaluator = evaluatorFor(sandbox, spec, inputs, config.timeout);
     search = new FunSearch({
       config,
       database,

@@ -3,7 +3,9 @@ import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
+import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { parseSpec } from '../spec/parse.js';
 import { initParser } from '../spec/parser.js';
 import type { Program } from '../spec/program.js';
@@ -55,6 +57,23 @@ export async function loadEnv(
     }
   }
   return { ...fromFile, ...processEnv };
+}
+
+/** The evaluator of a loaded spec: its template, its two functions, the inputs, the timeout. */
+export function evaluatorFor(
+  sandbox: Sandbox,
+  spec: LoadedSpec,
+  inputs: TestInput[],
+  timeoutSeconds: number,
+): Evaluator {
+  return new Evaluator({
+    sandbox,
+    template: spec.program,
+    functionToEvolve: spec.functionToEvolve,
+    functionToRun: spec.functionToRun,
+    testInputs: inputs,
+    timeoutSeconds,
+  });
 }
 
 export type { Config };

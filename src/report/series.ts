@@ -3,6 +3,8 @@
  * 100 000 events; the page carries step points (only where a best changes), fixed time bins and a
  * latency histogram instead, so its size does not grow with the run.
  */
+
+import { SAMPLE_OUTCOMES } from '../run/funsearch.js';
 import type { RunEvent } from './read-run.js';
 
 export interface BestSeries {
@@ -64,19 +66,7 @@ export interface ReportSeries {
 }
 
 /** Outcome kinds in the order the outcome chart stacks them; kinds not listed follow. */
-export const OUTCOME_ORDER = [
-  'ok',
-  'timeout',
-  'memory',
-  'crash',
-  'syntax-error',
-  'invalid-score',
-  'output-limit',
-  'empty',
-  'calls-ancestor',
-  'llm-error',
-  'not-evaluated',
-] as const;
+export const OUTCOME_ORDER = SAMPLE_OUTCOMES;
 
 /** Outcomes that did not reach an evaluator (they are samples, not evaluations). */
 const NOT_EVALUATED = new Set(['llm-error', 'not-evaluated']);

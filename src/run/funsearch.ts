@@ -9,11 +9,23 @@ import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
 import type { Prompt } from '../database/prompt.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
-import type { Outcome } from '../sandbox/sandbox.js';
+import { OUTCOME_KINDS, type Outcome } from '../sandbox/sandbox.js';
 import { budgetStopReason, type StopReason, samplerHasPrompts } from './budget.js';
 import { Channel } from './channel.js';
 import type { CandidateResult, Evaluator } from './evaluator.js';
 import { countOutcome, type RunStats } from './stats.js';
+
+/**
+ * Everything that can happen to a sample, in the order reports show them: the sandbox's outcomes,
+ * the rejections before the sandbox, and the two ways a sample never reached an evaluation.
+ */
+export const SAMPLE_OUTCOMES = [
+  ...OUTCOME_KINDS,
+  'empty',
+  'calls-ancestor',
+  'llm-error',
+  'not-evaluated',
+] as const;
 
 /** One line of events.jsonl: what happened to one sample. */
 export interface SampleEvent {

@@ -5,6 +5,7 @@
 import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
 import { budgetUsage } from './budget.js';
+import { SAMPLE_OUTCOMES } from './funsearch.js';
 import { type RunStats, totalSamples } from './stats.js';
 
 export interface ProgressSource {
@@ -13,16 +14,10 @@ export interface ProgressSource {
   database: ProgramsDatabase;
 }
 
-const FAILURE_KINDS = [
-  'timeout',
-  'memory',
-  'crash',
-  'syntax-error',
-  'invalid-score',
-  'output-limit',
-  'empty',
-  'calls-ancestor',
-];
+// Evaluated outcomes other than ok; LLM failures have their own count in the first line.
+const FAILURE_KINDS = SAMPLE_OUTCOMES.filter(
+  (kind) => kind !== 'ok' && kind !== 'llm-error' && kind !== 'not-evaluated',
+);
 
 export function statusLines({ config, stats, database }: ProgressSource): string[] {
   const seconds = stats.elapsedMs / 1000;
