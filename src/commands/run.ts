@@ -174,6 +174,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   };
   const ticker = setInterval(
     () => {
+      search?.checkBudget();
       render();
       void checkpointIfDue().catch((e) => logger.error('checkpoint failed', { error: String(e) }));
     },

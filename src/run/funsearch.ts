@@ -118,8 +118,27 @@ export class FunSearch {
    */
   requestStop(reason: StopReason): void {
     if (this.stopReason === undefined) this.stopReason = reason;
-    if (reason === 'interrupted' || reason === 'error' || reason === 'llm-failing') this.samplesAbort.abort();
-    this.channel?.close();
+    if (reason === 'interrupted' || reason === 'error' || reason === 'llm-failing') {
+      this.samplesAbort.abort();
+      this.channel?.close();
+    }
+    // A budget stop only stops new requests: samples already paid for still reach the evaluators,
+    // and run() closes the channel once the samplers are done.
+  }
+
+  /**
+   * Checks the budgets now (the caller's timer), so `--duration` holds even while every sampler
+   * waits on a slow request or on a full queue.
+   */
+  checkBudget(): void {
+    if (this.stopReason !== undefined || !this.channel) return;
+    this.updateElapsed();
+    const { config, stats, database } = this.options;
+    const reason = budgetStopReason(config, stats, database.bestScore);
+    if (reason) {
+      this.options.logger.info(`stopping: budget ${reason} reached`);
+      this.requestStop(reason);
+    }
   }
 
   /** Aborts evaluations in flight (second Ctrl-C, or the grace period ran out). */
@@ -186,16 +205,9 @@ export class FunSearch {
   }
 
   private shouldStop(index: number): boolean {
+    this.checkBudget();
     if (this.stopReason !== undefined) return true;
-    this.updateElapsed();
-    const { config, stats, database } = this.options;
-    const reason = budgetStopReason(config, stats, database.bestScore);
-    if (reason) {
-      this.options.logger.info(`stopping: budget ${reason} reached`);
-      this.requestStop(reason);
-      return true;
-    }
-    return !samplerHasPrompts(config, stats, index);
+    return !samplerHasPrompts(this.options.config, this.options.stats, index);
   }
 
   private async sampleLoop(index: number, channel: Channel<Sample>): Promise<void> {
