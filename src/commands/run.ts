@@ -14,6 +14,7 @@ import type { Completion, LanguageModel } from '../llm/language-model.js';
 import { UsageMeter } from '../llm/usage.js';
 import { Random } from '../random.js';
 import { writeHtmlReport } from '../report/index.js';
+import { removeStaleTemporaries } from '../run/atomic-file.js';
 import { type Checkpoint, readCheckpoint, writeCheckpoint } from '../run/checkpoint.js';
 import { EventLog } from '../run/event-log.js';
 import { describeFailure, FunSearch, InitialProgramError, type RunLogger } from '../run/funsearch.js';
@@ -294,6 +295,7 @@ async function prepare(options: RunCommandOptions): Promise<Prepared> {
     const spec = await loadSpec(join(runDir, RUN_FILES.spec));
     const inputs = await loadInputs(join(runDir, RUN_FILES.inputs));
     const checkpoint = await readCheckpoint(join(runDir, RUN_FILES.checkpoint));
+    await removeStaleTemporaries(runDir);
     await writeRunConfig(runDir, config);
     return { config, runDir, spec, inputs, checkpoint };
   }

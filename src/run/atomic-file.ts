@@ -2,7 +2,7 @@
  * Writing a file so that a crash at any moment leaves either the old or the new content: write a
  * temporary file beside it, fsync it, rename it over the target, fsync the directory.
  */
-import { open, rename, unlink } from 'node:fs/promises';
+import { open, readdir, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(path: string, content: string): Promise<void> {
@@ -29,4 +29,11 @@ export async function writeFileAtomic(path: string, content: string): Promise<vo
   } finally {
     await directory.close();
   }
+}
+
+/** Removes the temporary files that writers killed mid-write (kill -9) left in `dir`. */
+export async function removeStaleTemporaries(dir: string): Promise<number> {
+  const stale = (await readdir(dir)).filter((name) => /^\..+\.\d+\.\d+\.tmp$/.test(name));
+  await Promise.all(stale.map((name) => unlink(join(dir, name)).catch(() => undefined)));
+  return stale.length;
 }

@@ -334,6 +334,8 @@ describe('a mock run on the process sandbox', () => {
       expect(checkpoint.database.islands).toHaveLength(10);
     }
     const finish = await runCli(['--resume', runDir, '--total-llm-samples', '1', '--log-level', 'warn']);
+    // Writers killed mid-write leave temporary files; the resume removes them.
+    expect((await readdir(runDir)).filter((name) => name.endsWith('.tmp'))).toEqual([]);
     // Already past the raised budget: it stops at once, cleanly, with the restored state.
     expect(finish.code, finish.stderr).toBe(0);
     const summary = await readJson(join(runDir, 'summary.json'));
