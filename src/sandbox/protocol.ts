@@ -117,6 +117,7 @@ export class HarnessConnection {
   readonly ready: Promise<ReadyMessage>;
   readonly closed: Promise<string>;
   private listener: ((result: ResultMessage) => void) | undefined;
+  private readonly closeListeners = new Set<(reason: string) => void>();
   private readonly decoder = new FrameDecoder();
   private resolveReady!: (message: ReadyMessage) => void;
   private rejectReady!: (error: Error) => void;
@@ -140,6 +141,12 @@ export class HarnessConnection {
     this.ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
     this.closed = new Promise((resolve) => {
       this.resolveClosed = resolve;
+    });
+    // Listeners run as a reaction to `closed`, with the timing a `.then` of their own would have.
+    void this.closed.then((reason) => {
+      const listeners = [...this.closeListeners];
+      this.closeListeners.clear();
+      for (const listener of listeners) listener(reason);
     });
     stdout.on('data', (chunk: Buffer) => this.onData(chunk));
     stdout.on('end', () => this.shutDown('the harness closed its output'));
@@ -171,6 +178,23 @@ export class HarnessConnection {
   /** Routes results to one receiver (the job in flight). */
   setListener(listener: ((result: ResultMessage) => void) | undefined): void {
     this.listener = listener;
+  }
+
+  /**
+   * Calls `listener` once when the connection closes (at once if it is closed). Unlike a `.then` on
+   * `closed`, the returned unsubscribe lets a finished job drop its listener, so a long-lived
+   * connection does not keep every job's closure (and program text) alive.
+   */
+  onClose(listener: (reason: string) => void): () => void {
+    if (this.closeReason !== undefined) {
+      let active = true;
+      void this.closed.then((reason) => active && listener(reason));
+      return () => {
+        active = false;
+      };
+    }
+    this.closeListeners.add(listener);
+    return () => this.closeListeners.delete(listener);
   }
 
   send(message: JobMessage | CancelMessage): void {

@@ -212,6 +212,7 @@ export class WorkerPool {
     const sent = performance.now();
     let finished = false; // settled, and the worker released or replaced
     let timer: NodeJS.Timeout | undefined;
+    let stopWatchingClose: () => void = () => {};
 
     return new Promise<Outcome[]>((resolve, reject) => {
       const finish = (result: Outcome[] | { error: unknown }, replaceBecause?: string) => {
@@ -219,6 +220,7 @@ export class WorkerPool {
         finished = true;
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
+        stopWatchingClose();
         connection.setListener(undefined);
         if (replaceBecause !== undefined) this.replace(worker, replaceBecause);
         else this.release(worker);
@@ -250,7 +252,7 @@ export class WorkerPool {
         finish([failure('timeout', reason, elapsed())], reason);
       }, silenceMs);
       connection.setListener(onResult);
-      void connection.closed.then(async (reason) => {
+      stopWatchingClose = connection.onClose(async (reason) => {
         if (finished) return;
         if (this.closed) {
           finish({ error: new InfrastructureError('sandbox closed while a job was running') });
