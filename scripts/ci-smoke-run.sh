@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 reports="$(mktemp -d /tmp/funsearch-smoke.XXXXXX)"
 trap 'rm -rf "$reports"' EXIT
 npx funsearch -s specs/cap_set.py -t test-inputs/cap_set.txt --llm mock --mock-latency 100 \
-  --num-samplers 2 --samples-per-prompt 4 --total-llm-samples 6 --num-islands 3 --seed 7 \
+  --num-samplers 2 --samples-per-prompt 4 --total-llm-samples 6 --num-islands 3 --seed 7 --timeout 2 \
   --report-dir "$reports" --log-level warn
 run_dir="$(ls -d "$reports"/*/ | head -1)"
 for file in summary.json report.txt events.jsonl checkpoint.json run.log island_0_best_program.py; do
