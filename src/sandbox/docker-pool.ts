@@ -15,7 +15,14 @@ import { InfrastructureError } from '../errors.js';
 import { DockerClient, shortId } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
 import { HarnessConnection, harnessCommand } from './protocol.js';
-import type { Outcome, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } from './sandbox.js';
+import {
+  type Outcome,
+  runOne,
+  type Sandbox,
+  type SandboxBatchJob,
+  type SandboxJob,
+  type SandboxLogger,
+} from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
 export const LABEL_RUN = 'funsearch.run';
@@ -246,10 +253,8 @@ export class DockerSandbox implements Sandbox {
     return this.starting;
   }
 
-  async run(job: SandboxJob, signal?: AbortSignal): Promise<Outcome> {
-    const { testInput, ...rest } = job;
-    const [outcome] = await this.runBatch({ ...rest, testInputs: [testInput] }, signal);
-    return outcome!;
+  run(job: SandboxJob, signal?: AbortSignal): Promise<Outcome> {
+    return runOne(this, job, signal);
   }
 
   async runBatch(job: SandboxBatchJob, signal?: AbortSignal): Promise<Outcome[]> {

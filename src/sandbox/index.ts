@@ -1,25 +1,10 @@
 /** The sandbox factory and the operations the CLI needs (image build, sweep, signal cleanup). */
-import type Docker from 'dockerode';
-import type { Config } from '../config.js';
-import { DockerSandbox } from './docker-pool.js';
+import { DockerSandbox, type DockerSandboxOptions } from './docker-pool.js';
 import { ProcessSandbox } from './process.js';
-import type { Sandbox, SandboxLogger } from './sandbox.js';
+import type { Sandbox } from './sandbox.js';
 
-export interface CreateSandboxOptions {
-  kind: 'docker' | 'process';
-  config: Config;
-  logger?: SandboxLogger | undefined;
-  /** Progress lines of an automatic image build (Docker only). */
-  onProgress?: ((line: string) => void) | undefined;
-  /** Docker only: engine client (default honours DOCKER_HOST), session label, base image of an automatic build. */
-  docker?: Docker | undefined;
-  sessionId?: string | undefined;
-  baseImage?: string | undefined;
-  /** Overrides `min(num_evaluators, os.availableParallelism())`. */
-  poolSize?: number | undefined;
-  /** Grace beyond a timeout before an unresponsive worker is replaced (default 10 s). */
-  answerMarginMs?: number | undefined;
-}
+/** The Docker sandbox's options, plus which sandbox; the process sandbox uses `config`, `logger`, `poolSize` and `answerMarginMs`. */
+export type CreateSandboxOptions = DockerSandboxOptions & { kind: 'docker' | 'process' };
 
 /**
  * Creates a sandbox; nothing starts until `start()` (or the first run). The process sandbox

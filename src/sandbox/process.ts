@@ -13,7 +13,14 @@ import type { Config, SandboxConfig } from '../config.js';
 import { InfrastructureError, UserError } from '../errors.js';
 import { availableCpus, pidAlive, poolSize } from './docker-pool.js';
 import { HarnessConnection, harnessCommand } from './protocol.js';
-import type { Outcome, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } from './sandbox.js';
+import {
+  type Outcome,
+  runOne,
+  type Sandbox,
+  type SandboxBatchJob,
+  type SandboxJob,
+  type SandboxLogger,
+} from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
 export const PROCESS_SANDBOX_WARNING =
@@ -171,10 +178,8 @@ export class ProcessSandbox implements Sandbox {
     return this.starting;
   }
 
-  async run(job: SandboxJob, signal?: AbortSignal): Promise<Outcome> {
-    const { testInput, ...rest } = job;
-    const [outcome] = await this.runBatch({ ...rest, testInputs: [testInput] }, signal);
-    return outcome!;
+  run(job: SandboxJob, signal?: AbortSignal): Promise<Outcome> {
+    return runOne(this, job, signal);
   }
 
   async runBatch(job: SandboxBatchJob, signal?: AbortSignal): Promise<Outcome[]> {

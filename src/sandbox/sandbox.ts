@@ -78,3 +78,14 @@ export interface Sandbox {
   /** Releases every container / process. Idempotent; safe on every path. */
   close(): Promise<void>;
 }
+
+/** `run` in terms of `runBatch`: one input is a batch of one. */
+export async function runOne(
+  sandbox: Pick<Sandbox, 'runBatch'>,
+  job: SandboxJob,
+  signal?: AbortSignal,
+): Promise<Outcome> {
+  const { testInput, ...rest } = job;
+  const [outcome] = await sandbox.runBatch({ ...rest, testInputs: [testInput] }, signal);
+  return outcome!;
+}
