@@ -103,35 +103,47 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
 
   let lastCheckpointAt = Date.now();
   let registeredAtCheckpoint = stats.registered;
+  let lastHtmlAt = 0;
   let checkpointing: Promise<void> = Promise.resolve();
   const saveCheckpoint = (finished: boolean): Promise<void> => {
     if (!database) return Promise.resolve();
     const db = database;
-    checkpointing = checkpointing.then(async () => {
-      search?.updateElapsed();
-      const checkpoint: Checkpoint = {
-        format: 'funsearch-checkpoint',
-        version: 1,
-        savedAt: new Date().toISOString(),
-        finished,
-        stats: structuredClone(stats),
-        database: db.toJSON(),
-      };
-      await writeCheckpoint(join(runDir, RUN_FILES.checkpoint), checkpoint);
-      await writeReports(runDir, summaryContext());
-      // The page is a view: failing to draw it must not stop the run.
-      await writeHtmlReport(runDir).catch((e) =>
-        logger.warn('writing report.html failed', { error: String(e) }),
-      );
-      lastCheckpointAt = Date.now();
-      registeredAtCheckpoint = stats.registered;
-    });
+    // Counted as done when scheduled, so evaluations finishing during the write do not queue more.
+    lastCheckpointAt = Date.now();
+    registeredAtCheckpoint = stats.registered;
+    // After a failed write the next one still runs (a rejected chain would skip every later write).
+    checkpointing = checkpointing
+      .catch(() => undefined)
+      .then(async () => {
+        search?.updateElapsed();
+        const checkpoint: Checkpoint = {
+          format: 'funsearch-checkpoint',
+          version: 1,
+          savedAt: new Date().toISOString(),
+          finished,
+          stats: structuredClone(stats),
+          database: db.toJSON(),
+        };
+        await writeCheckpoint(join(runDir, RUN_FILES.checkpoint), checkpoint);
+        await writeReports(runDir, summaryContext());
+        // The page reads all of events.jsonl (most of a second at 100 000 samples): at most once a
+        // minute while running, and always at the end. It is a view: failing to draw it must not stop the run.
+        if (finished || runStatus !== 'running' || Date.now() - lastHtmlAt >= HTML_REPORT_INTERVAL_MS) {
+          lastHtmlAt = Date.now();
+          await writeHtmlReport(runDir).catch((e) =>
+            logger.warn('writing report.html failed', { error: String(e) }),
+          );
+        }
+      });
     return checkpointing;
   };
-  const checkpointIfDue = async (): Promise<void> => {
+  const checkpointIfDue = (): void => {
     const dueByCount = stats.registered - registeredAtCheckpoint >= config.checkpoint.every_registrations;
     const dueByTime = Date.now() - lastCheckpointAt >= config.checkpoint.every_seconds * 1000;
-    if (dueByCount || dueByTime) await saveCheckpoint(false);
+    // Evaluators do not wait for the write; a failed write is logged and the next one tries again.
+    if (dueByCount || dueByTime) {
+      saveCheckpoint(false).catch((e) => logger.error('checkpoint failed', { error: String(e) }));
+    }
   };
   const summaryContext = () => ({
     config,
@@ -177,7 +189,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     () => {
       search?.checkBudget();
       render();
-      void checkpointIfDue().catch((e) => logger.error('checkpoint failed', { error: String(e) }));
+      checkpointIfDue();
     },
     tty ? 500 : 5000,
   );
@@ -272,6 +284,8 @@ function estimateCost(meter: UsageMeter, llm: LanguageModel, completion: Complet
     1e6
   );
 }
+
+const HTML_REPORT_INTERVAL_MS = 60_000;
 
 interface Prepared {
   config: Config;
