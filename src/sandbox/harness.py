@@ -497,30 +497,30 @@ def cleanup(spare):
     spare.close_fds()
     if MODE == "container":
         me, uid = os.getpid(), os.getuid()
-        while True:
-            reap_children()
+
+        def all_gone():
             # Cheap check first: only docker-init, `sleep` and this harness left in the container.
             # (kill(-1, 0) cannot tell: it succeeds while any process exists, even one it may not signal.)
-            if container_tasks() == BASE_TASKS or not [pid for pid in processes_of(uid) if pid != me]:
-                break
-            if time.monotonic() > deadline:
-                clean = False
-                break
-            kill_candidates(spare)
-            time.sleep(0.001)
+            return container_tasks() == BASE_TASKS or not [pid for pid in processes_of(uid) if pid != me]
+    else:
+
+        def all_gone():
+            return not [pid for pid in descendants(os.getpid()) if not is_zombie(pid)]
+
+    while True:
+        reap_children()
+        if all_gone():
+            break
+        if time.monotonic() > deadline:
+            clean = False
+            break
+        kill_candidates(spare)
+        time.sleep(0.001)
+    if MODE == "container":
         for path in (WORK_ROOT, "/dev/mqueue"):
             clean = wipe_directory(path) and clean
         clean = remove_ipc_objects() and clean
     else:
-        while True:
-            reap_children()
-            if not [pid for pid in descendants(os.getpid()) if not is_zombie(pid)]:
-                break
-            if time.monotonic() > deadline:
-                clean = False
-                break
-            kill_candidates(spare)
-            time.sleep(0.001)
         wipe_tree(spare.workdir)
     return clean
 
