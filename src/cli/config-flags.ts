@@ -3,7 +3,7 @@
  * their parsing, and where each lands in the config object, so no option can be silently ignored
  * (the original parsed its flags and then dropped them).
  */
-import { type Config, defaultConfig, LLM_PROVIDERS, SANDBOX_KINDS, SCORE_REDUCTIONS } from '../config.js';
+import { defaultConfig, LLM_PROVIDERS, SANDBOX_KINDS, SCORE_REDUCTIONS } from '../config.js';
 import { UserError } from '../errors.js';
 
 /**
@@ -328,5 +328,3 @@ export function mergeConfig(
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
-
-export type { Config };

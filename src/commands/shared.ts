@@ -1,7 +1,6 @@
-/** Loading what every command that runs candidates needs: the env, the config, the spec, the inputs. */
+/** Loading what every command that runs candidates needs: the env, the spec, the inputs, the evaluator. */
 import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
-import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
@@ -75,5 +74,3 @@ export function evaluatorFor(
     timeoutSeconds,
   });
 }
-
-export type { Config };
