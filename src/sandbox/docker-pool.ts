@@ -243,6 +243,10 @@ export class DockerSandbox implements Sandbox {
     this.size = options.poolSize ?? poolSize(options.config.num_evaluators, availableCpus());
   }
 
+  get capacity(): number {
+    return this.size;
+  }
+
   /** The engine client (for tests and tools that inspect this sandbox's containers). */
   get docker(): Docker {
     return this.client.docker;

@@ -163,6 +163,10 @@ export class ProcessSandbox implements Sandbox {
     });
   }
 
+  get capacity(): number {
+    return this.pool.size;
+  }
+
   start(): Promise<void> {
     this.starting ??= (async () => {
       if (this.closing) throw new InfrastructureError('sandbox closed');

@@ -62,7 +62,17 @@ export interface SandboxLogger {
 }
 
 export interface Sandbox {
-  readonly kind: 'docker' | 'process';
+  readonly kind: 'docker' | 'process' | 'bwrap' | 'queue';
+  /**
+   * How many candidates it can run at once right now. The run starts exactly this many
+   * evaluation slots; it is the only concurrency knob below the samplers.
+   */
+  readonly capacity: number;
+  /**
+   * For a sandbox whose capacity changes while it runs (a queue whose workers join and leave):
+   * calls `listener` on each change; returns the unsubscribe function. Fixed-size sandboxes omit it.
+   */
+  onCapacityChange?(listener: (capacity: number) => void): () => void;
   /** Set when the sandbox is no security boundary; the CLI prints it at start. */
   readonly warning?: string;
   /** Prepares the sandbox (image, pool, sweep of leftovers). Idempotent; run() calls it too. */
