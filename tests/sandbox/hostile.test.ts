@@ -1,18 +1,19 @@
 /**
- * Hostile candidates against both sandboxes (issue 3). Each case in hostile-cases.ts runs once per
+ * Hostile candidates against both sandboxes. Each case in hostile-cases.ts runs once per
  * sandbox, and after it: its follow-up jobs, a known-good job (the sandbox still serves correctly),
  * and a search of the host's /proc for any process the case left behind. One sandbox per describe
  * block serves every case, so state leaking from one candidate to the next is tested too.
  *
- * Docker cases skip (with the reason in the suite name) only when no engine answers and CI is not
- * set; under CI=true a missing engine fails them.
+ * The Docker suite needs an engine and the test image (tests/helpers/system.ts decides: skipped
+ * outside CI, failed under CI=true).
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
+import { describeWithSystem, SANDBOX_TEST_IMAGE } from '../helpers/system.js';
 import {
   accepts,
   expectationFor,
@@ -37,29 +38,19 @@ import {
 const LABEL = 'funsearch.run';
 const MEMORY_MB = 256;
 const config = parseConfig({
-  docker_image: 'funsearch-base:local',
+  docker_image: SANDBOX_TEST_IMAGE,
   num_evaluators: 2,
   timeout: 2,
   sandbox: { memory_mb: MEMORY_MB },
 });
 
 const docker = new Docker();
-// Bounded: an unreachable DOCKER_HOST must not hang the collection of the whole file.
-const engineAnswers = await Promise.race([
-  docker.ping().then(
-    () => true,
-    () => false,
-  ),
-  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
-]);
-const dockerSkip =
-  engineAnswers || process.env.CI === 'true' ? null : 'no Docker engine answers (docker ping failed)';
 
 for (const kind of ['docker', 'process'] as const) {
-  const suiteSkip = kind === 'docker' ? dockerSkip : null;
-  const suiteName = `hostile candidates against the ${kind} sandbox${suiteSkip ? ` (skipped: ${suiteSkip})` : ''}`;
+  const suiteName = `hostile candidates against the ${kind} sandbox`;
+  const needs = kind === 'docker' ? (['docker', 'sandbox-image'] as const) : ([] as const);
 
-  describe.skipIf(suiteSkip !== null)(suiteName, () => {
+  await describeWithSystem(needs, suiteName, () => {
     const environment = new HostileEnvironment();
     const tags: string[] = [];
     let sandbox: Sandbox | undefined;
