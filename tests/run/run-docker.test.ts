@@ -22,8 +22,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function labelledContainers(): Promise<string[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: ['funsearch.run'] } });
+/** Containers of the CLI process `pid` (other runs may share the engine, so never all of them). */
+async function labelledContainers(pid: number | undefined): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`funsearch.pid=${pid}`] } });
   return list.map((c) => c.Id);
 }
 
@@ -75,12 +76,12 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
       let child: ChildProcess | undefined;
       const done = runCli(args(reports), { onSpawn: (c) => (child = c) });
       const runDir = await waitForEvents(reports, 5);
-      expect((await labelledContainers()).length).toBeGreaterThan(0);
+      expect((await labelledContainers(child?.pid)).length).toBeGreaterThan(0);
       child!.kill(signal);
       const result = await done;
       expect(result.code, result.stderr).toBe(code);
       expect(result.stderr).toContain(`${signal}: stopping`);
-      expect(await labelledContainers()).toEqual([]);
+      expect(await labelledContainers(child?.pid)).toEqual([]);
       const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
       expect(summary.status).toBe('interrupted');
       expect(summary.stopReason).toBe('interrupted');
@@ -102,7 +103,7 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
     const result = await done;
     expect(result.code, result.stderr).toBe(130);
     expect(result.stderr).toContain('cancelling evaluations in flight');
-    expect(await labelledContainers()).toEqual([]);
+    expect(await labelledContainers(child?.pid)).toEqual([]);
   });
 
   it('stops with a message, not a hang, when the sandbox breaks mid-run', async () => {
@@ -111,11 +112,12 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
     const tag = `${repo}:${process.pid}`;
     await docker.getImage(SANDBOX_TEST_IMAGE).tag({ repo, tag: String(process.pid) });
     const runArgs = args(reports).map((arg) => (arg === SANDBOX_TEST_IMAGE ? tag : arg));
-    const done = runCli(runArgs, { killAfterMs: 90_000 });
+    let child: ChildProcess | undefined;
+    const done = runCli(runArgs, { killAfterMs: 90_000, onSpawn: (c) => (child = c) });
     await waitForEvents(reports, 3);
     // The engine loses the image and every container of the pool: replacements cannot start.
     await docker.getImage(tag).remove({ force: true });
-    for (const id of await labelledContainers())
+    for (const id of await labelledContainers(child?.pid))
       await docker
         .getContainer(id)
         .remove({ force: true })
@@ -124,7 +126,7 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
     expect(result.signal).toBeNull();
     expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toMatch(/run failed: /);
-    expect(await labelledContainers()).toEqual([]);
+    expect(await labelledContainers(child?.pid)).toEqual([]);
     const runDir = join(reports, (await readdir(reports))[0]!);
     const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
     expect(summary.status).toBe('failed');
