@@ -22,13 +22,8 @@ export function createSandbox(options: CreateSandboxOptions): Sandbox {
   return options.kind === 'bwrap' ? new BwrapSandbox(local) : new ProcessSandbox(local);
 }
 
-export {
-  type BwrapProbe,
-  BwrapSandbox,
-  bubblewrapProbe,
-  probeBubblewrap,
-  requireBubblewrap,
-} from './bwrap.js';
+export { BwrapSandbox } from './bwrap.js';
+export { type BwrapProbe, bubblewrapProbe, probeBubblewrap, requireBubblewrap } from './bwrap-probe.js';
 export { DockerClient } from './docker-client.js';
 export {
   type BuildImageOptions,
@@ -42,3 +37,9 @@ export type { Outcome, OutcomeKind, Sandbox, SandboxBatchJob, SandboxJob, Sandbo
 export { OUTCOME_KINDS } from './sandbox.js';
 export { MAX_EXACT_INT } from './score.js';
 export { closeAllSandboxes } from './worker-pool.js';
+export {
+  checkWorkerSandbox,
+  UNSAFE_WORKER_STATUS,
+  UNSAFE_WORKER_WARNING,
+  type WorkerSandboxCheck,
+} from './worker-safety.js';

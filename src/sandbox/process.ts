@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pidAlive } from './docker-pool.js';
 import { LocalHarnessSandbox, type LocalSandboxOptions, startHarnessProcess } from './harness-process.js';
-import { harnessCommand } from './protocol.js';
+import { harnessCommand, PYTHON_NOT_FOUND } from './protocol.js';
 import type { HarnessWorker } from './worker-pool.js';
 
 export const PROCESS_SANDBOX_WARNING =
@@ -42,9 +42,6 @@ export function scrubbedEnv(home: string): NodeJS.ProcessEnv {
     TMPDIR: home,
   };
 }
-
-export const PYTHON_NOT_FOUND =
-  'python3 not found on PATH: install Python 3 with numpy, or use --sandbox docker';
 
 export interface ProcessSandboxOptions extends LocalSandboxOptions {
   /** Interpreter to run; default `python3` from PATH. */
