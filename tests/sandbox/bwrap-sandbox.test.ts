@@ -15,29 +15,19 @@ import { UserError } from '../../src/errors.js';
 import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
 import { bubblewrapProbe, probeBubblewrap, requireBubblewrap } from '../../src/sandbox/bwrap-probe.js';
 import { dockerUnreachableHint } from '../../src/sandbox/docker-client.js';
-import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
-import { hostEvaluate, SPEC } from './programs.js';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { hostEvaluate, job, only, SPEC } from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_BWRAP_TOKEN_must_not_leak';
 process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
 
 const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8, output_limit_bytes: 64 * 1024 } });
-const job = (program: string, testInputs = ['3'], timeoutSeconds = 10) => ({
-  program,
-  functionToRun: 'evaluate',
-  testInputs,
-  timeoutSeconds,
-});
-const only = (outcomes: Outcome[]): Outcome => {
-  expect(outcomes).toHaveLength(1);
-  return outcomes[0]!;
-};
 const scoreOf = async (
   sandbox: Sandbox,
   body: string,
   imports = 'import os\nimport sys',
 ): Promise<number> => {
-  const outcome = only(await sandbox.runBatch(job(`${imports}\n\n\ndef evaluate(n):\n${body}\n`)));
+  const outcome = only(await sandbox.runBatch(job(`${imports}\n\n\ndef evaluate(n):\n${body}\n`, ['3'], 10)));
   if (outcome.kind !== 'ok') throw new Error(`${outcome.kind}: ${outcome.reason}\n${outcome.stderr}`);
   return outcome.score;
 };

@@ -5,24 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
-import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ProcessSandbox } from '../../src/sandbox/process.js';
-import { eventually, hostEvaluate, SPEC, withEvaluate, withPriority } from './programs.js';
+import { eventually, hostEvaluate, job, only, SPEC, withEvaluate, withPriority } from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_PROCESS_TOKEN_must_not_leak';
 process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
 
 const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8, output_limit_bytes: 64 * 1024 } });
-const job = (program: string, testInputs = ['3'], timeoutSeconds = 5) => ({
-  program,
-  functionToRun: 'evaluate',
-  testInputs,
-  timeoutSeconds,
-});
-const only = (outcomes: Outcome[]): Outcome => {
-  expect(outcomes).toHaveLength(1);
-  return outcomes[0]!;
-};
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
