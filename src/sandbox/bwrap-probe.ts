@@ -9,9 +9,11 @@ import { spawn } from 'node:child_process';
 import { lstatSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
 import type { SandboxConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import { PYTHON_NOT_FOUND } from './protocol.js';
+import { noUserNamespacesFilter } from './seccomp.js';
 
 /** Host directories bound read-only (or recreated as the same symlink) when they exist. */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -40,7 +42,12 @@ export interface BwrapHost {
   python: PythonInstall;
   /** The host user bubblewrap runs as. */
   user: { uid: number; gid: number };
+  /** The seccomp filter bubblewrap reads from file descriptor 3 (none on other architectures). */
+  seccomp: Buffer | undefined;
 }
+
+/** The descriptor bubblewrap reads the seccomp filter from. */
+export const SECCOMP_FD = 3;
 
 export type BwrapProbe = { ok: true; host: BwrapHost } | { ok: false; problem: string };
 
@@ -64,15 +71,25 @@ interface Captured {
 
 function capture(
   argv: readonly string[],
-  options: { env: NodeJS.ProcessEnv; uid?: number; gid?: number },
+  options: { env: NodeJS.ProcessEnv; uid?: number; gid?: number; fd3?: Buffer | undefined },
 ): Promise<Captured> {
   return new Promise((resolve) => {
     const [command, ...args] = argv;
-    const child = spawn(command!, args, { ...options, cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+    const { fd3, ...spawnOptions } = options;
+    const child = spawn(command!, args, {
+      ...spawnOptions,
+      cwd: '/',
+      stdio: ['ignore', 'pipe', 'pipe', ...(fd3 ? ['pipe' as const] : [])],
+    });
+    if (fd3) {
+      const extra = child.stdio[SECCOMP_FD] as Writable;
+      extra.on('error', () => {}); // bubblewrap may exit before reading it: its exit says why
+      extra.end(fd3);
+    }
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+    child.stdout!.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     const timer = setTimeout(() => child.kill('SIGKILL'), PROBE_TIMEOUT_MS);
     child.once('error', (error: NodeJS.ErrnoException) => {
       clearTimeout(timer);
@@ -167,10 +184,12 @@ export function bwrapArgv(
     : ['--'];
   // One process limit for the harness and its candidates: counted per user namespace, or per uid.
   const limit = ['prlimit', `--nproc=${sandbox.pids_limit + HARNESS_TASKS}`, '--'];
+  const seccomp = host.seccomp ? ['--seccomp', String(SECCOMP_FD)] : [];
   return [
     host.bwrap,
     ...namespaces,
     ...words('--hostname sandbox --die-with-parent --new-session --as-pid-1'),
+    ...seccomp,
     ...environment,
     ...rootFileSystem(host.python),
     ...devices,
@@ -217,10 +236,16 @@ export async function probeBubblewrap(options: BwrapProbeOptions = {}): Promise<
   const user = options.user ?? { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
   const python = await resolvePython(options.python ?? 'python3', options.user);
   if (typeof python === 'string') return { ok: false, problem: python };
-  const host: BwrapHost = { bwrap: options.bwrap ?? 'bwrap', python, user };
+  const host: BwrapHost = {
+    bwrap: options.bwrap ?? 'bwrap',
+    python,
+    user,
+    seccomp: noUserNamespacesFilter(),
+  };
   const command = [python.executable, '-I', '-c', 'print("sandbox-ok")'];
   const argv = bwrapArgv(host, { pids_limit: 8, tmpfs_mb: 1 }, command, sandboxUid());
-  const result = await capture(argv, { env: { PATH: process.env.PATH ?? SANDBOX_PATH }, ...options.user });
+  const env = { PATH: process.env.PATH ?? SANDBOX_PATH };
+  const result = await capture(argv, { env, ...options.user, fd3: host.seccomp });
   if (result.code === 0 && result.stdout.trim() === 'sandbox-ok') return { ok: true, host };
   return { ok: false, problem: explainFailure(result, host, options.procSys ?? '/proc/sys') };
 }

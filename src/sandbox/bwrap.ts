@@ -47,6 +47,7 @@ export class BwrapSandbox extends LocalHarnessSandbox {
         cwd: '/',
         uid: this.options.probe?.user?.uid,
         gid: this.options.probe?.user?.gid,
+        fd3: host.seccomp,
         label: "the bwrap sandbox's python3 harness",
         notFound: `bubblewrap is not installed (no ${host.bwrap} on PATH): install the bubblewrap package`,
       },

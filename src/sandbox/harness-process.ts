@@ -5,6 +5,7 @@
  * death and kills it; each sandbox only says which command line, environment and user.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { InfrastructureError, UserError } from '../errors.js';
 import { availableCpus, poolSize } from './docker-pool.js';
@@ -35,6 +36,8 @@ export interface HarnessProcessSpec {
   notFound: string;
   /** Runs once the process is gone (e.g. removes its host work directory). */
   afterExit?: (() => void) | undefined;
+  /** Bytes the program reads from file descriptor 3 (bubblewrap's seccomp filter). */
+  fd3?: Buffer | undefined;
 }
 
 function exitDescription(child: ChildProcess): string {
@@ -54,8 +57,13 @@ export async function startHarnessProcess(
     env: spec.env,
     uid: spec.uid,
     gid: spec.gid,
-    stdio: ['pipe', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe', ...(spec.fd3 ? ['pipe' as const] : [])],
   });
+  if (spec.fd3) {
+    const extra = child.stdio[3] as Writable;
+    extra.on('error', () => {}); // the program may exit before reading it: its exit says why
+    extra.end(spec.fd3);
+  }
   const name = `pid ${child.pid ?? '?'}`;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => resolve());

@@ -228,6 +228,8 @@ const NO_MEMORY_CGROUP =
   'no memory cgroup: the address-space limit is per process, so forked children together may exceed memory_mb';
 const NO_NET_NAMESPACE =
   'the process sandbox has no network namespace: the candidate would really reach the network';
+const NO_NAMESPACE_FILTER =
+  'the process sandbox filters no system calls: a candidate may create user namespaces where the host allows them';
 const HOST_TMP =
   "the process sandbox shares the host's file system: /tmp, /var/tmp and /dev/shm are the host's";
 const HOST_PYTHON =
@@ -531,6 +533,32 @@ def evaluate(n):
             return 1 if b'node' in f.read() else 0
     except OSError:
         return 0
+`,
+      ),
+  },
+
+  {
+    id: 'user-namespace',
+    title: 'creating a user namespace, where it would be root (kernel attack surface)',
+    timeoutSeconds: NORMAL,
+    expect: [ok(0)],
+    cannotHold: { process: NO_NAMESPACE_FILTER },
+    program: (ctx) =>
+      program(
+        ctx,
+        `
+import ctypes
+
+CLONE_NEWUSER = 0x10000000
+
+
+def evaluate(n):
+    pid = os.fork()
+    if pid == 0:
+        # In a child: unsharing changes the caller's own credentials.
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWUSER) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return 1 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 0
 `,
       ),
   },
