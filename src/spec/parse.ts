@@ -176,16 +176,18 @@ function topLevelFunctions(root: Node): TopLevel[] {
   return result;
 }
 
+/** Built from the source lines as written (the parse may have re-indented continuation lines). */
 function programFromParsed(parsed: Parsed, keepDecorator: (decorator: Node) => boolean): Program {
-  const { root, lines, text } = parsed;
+  const { root, sourceLines: lines } = parsed;
+  const text = lines.join('\n');
   const defs = topLevelFunctions(root);
   if (defs.length === 0) return new Program(text.trimEnd(), []);
   const unit = indentUnit(defs, lines);
   const functions = defs.map((def, i) => {
     const limitRow = defs[i + 1]?.node.startPosition.row ?? lines.length;
-    return functionFrom(def, lines, unit, limitRow, keepDecorator);
+    return functionFrom(def, parsed, unit, limitRow, keepDecorator);
   });
-  return new Program(text.slice(0, defs[0]!.node.startIndex).trimEnd(), functions);
+  return new Program(text.slice(0, parsed.toOriginal(defs[0]!.node.startPosition)).trimEnd(), functions);
 }
 
 /** The indentation of the first function with an indented body; four spaces if there is none. */
@@ -200,14 +202,16 @@ function indentUnit(defs: TopLevel[], lines: readonly string[]): string {
 
 function functionFrom(
   { node, fn }: TopLevel,
-  lines: readonly string[],
+  parsed: Parsed,
   unit: string,
   limitRow: number,
   keepDecorator: (decorator: Node) => boolean,
 ): PyFunction {
+  const lines = parsed.sourceLines;
   const block = fn.childForFieldName('body')!;
   const statements = statementsOf(block);
-  const colon = colonOf(fn);
+  const colonEnd = colonOf(fn);
+  const colon = { row: colonEnd.row, column: parsed.sourceColumn(colonEnd) };
   const codeEnd = lastCodeEnd(fn);
   const first = statements[0]!;
   let docstring: string | undefined;
@@ -219,7 +223,7 @@ function functionFrom(
     indent = unit;
     bodyEndRow = codeEnd.row;
     const rest = [
-      lines[colon.row]!.slice(first.startPosition.column),
+      lines[colon.row]!.slice(parsed.sourceColumn(first.startPosition)),
       ...lines.slice(colon.row + 1, bodyEndRow + 1),
     ];
     body = indent + rest.join('\n').trimEnd();
@@ -228,7 +232,7 @@ function functionFrom(
     // A comment after the header's colon would be lost; it becomes the body's first line.
     const headerComment = lines[colon.row]!.slice(colon.column).trim();
     let bodyStartRow = colon.row + 1;
-    const content = docstringOf(first, lines, colon.row);
+    const content = docstringOf(first, parsed, colon.row);
     if (content !== undefined) {
       docstring = content;
       bodyStartRow = first.endPosition.row + 1;
@@ -286,12 +290,13 @@ function extendOverIndentedComments(lastCodeRow: number, lines: readonly string[
  * backslashes) `r` string alone on its lines, right under the header, whose content survives being
  * re-quoted by `functionToString`. Anything else stays in the body, as written.
  */
-function docstringOf(first: Node, lines: readonly string[], colonRow: number): string | undefined {
+function docstringOf(first: Node, parsed: Parsed, colonRow: number): string | undefined {
+  const lines = parsed.sourceLines;
   if (first.type !== 'expression_statement' || first.namedChildCount !== 1) return undefined;
   const string = first.namedChild(0)!;
   if (string.type !== 'string') return undefined;
   for (let row = colonRow + 1; row < first.startPosition.row; row++) if (lines[row]!.trim()) return undefined;
-  if (lines[first.endPosition.row]!.slice(first.endPosition.column).trim()) return undefined;
+  if (lines[first.endPosition.row]!.slice(parsed.sourceColumn(first.endPosition)).trim()) return undefined;
   const start = string.child(0)!;
   const end = string.child(string.childCount - 1)!;
   if (start.type !== 'string_start' || end.type !== 'string_end') return undefined;

@@ -223,7 +223,7 @@ function assemble(
   options: TrimOptions,
 ): { lines: string[]; kept: number } | undefined {
   const fn = functionOf(chosenNode)!;
-  const lines = parsed.lines;
+  const lines = parsed.sourceLines;
   const block = fn.childForFieldName('body');
   if (!block) return undefined;
   let statements = block.namedChildren.filter((c) => c.type !== 'comment');
@@ -242,7 +242,7 @@ function assemble(
     // `def f(x): return x` — the statements start on the header's line.
     const start = statements[0]!.startPosition;
     body = [
-      DEFAULT_INDENT + lines[start.row]!.slice(start.column),
+      DEFAULT_INDENT + lines[start.row]!.slice(parsed.sourceColumn(start)),
       ...lines.slice(start.row + 1, endRow + 1),
     ];
   } else {
@@ -361,8 +361,8 @@ function reindent(body: string[], indent: string): string {
     const statementRows = new Set<number>();
     const wrapper = parsed.root.namedChildren.find((c) => c.type === 'function_definition');
     if (wrapper) collectStatementRows(wrapper.childForFieldName('body'), statementRows);
-    // Rows of the parse, minus the wrapper's header; a repaired parse re-indented continuation lines.
-    return { lines: parsed.lines.slice(1), strings, statementRows };
+    // The rows as written (the repaired copy is only for parsing), minus the wrapper's header.
+    return { lines: parsed.sourceLines.slice(1), strings, statementRows };
   });
   const { lines, strings, statementRows } = plan;
   const firstStatement = [...statementRows].sort((a, b) => a - b)[0];
