@@ -89,6 +89,7 @@ export function parseSpec(text: string, fileName: string): Spec {
         );
       }
     }
+    checkRunParameters(functionToRun, fileName);
     const program = programFromParsed(parsed, (decorator) => !isMarker(decorator, 'funsearch'));
     return { program, functionToEvolve: functionToEvolve.name, functionToRun: functionToRun.name };
   });
@@ -102,6 +103,8 @@ function throwIfInvalid(parsed: Parsed): void {
 interface Marked {
   name: string;
   line: number;
+  /** The marked definition. */
+  node: Node | null;
 }
 
 function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Marked {
@@ -113,6 +116,7 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
       found.push({
         name: definition?.childForFieldName('name')?.text ?? '',
         line: decorator.startPosition.row + 1,
+        node: definition,
         topLevel: node.parent?.type === 'module',
         isClass: definition?.type === 'class_definition',
       });
@@ -126,6 +130,12 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
     );
   }
   if (found.length === 0) {
+    const commented = commentedMarker(root, marker);
+    if (commented) {
+      throw new UserError(
+        `${fileName}:${commented.startPosition.row + 1}: @funsearch.${marker} is commented out (\`${commented.text.trim()}\`); remove the \`#\` so it marks the function below`,
+      );
+    }
     const what = marker === 'evolve' ? 'the function to evolve' : 'the function that scores a program';
     throw new UserError(
       `${fileName}: no function decorated with @funsearch.${marker}; mark ${what} with @funsearch.${marker}`,
@@ -138,6 +148,55 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
     );
   }
   return found[0]!;
+}
+
+/**
+ * A comment holding just the marker, as DeepMind's notebooks write it (`# @funsearch.run`, meant to
+ * be uncommented when the spec is used).
+ */
+function commentedMarker(root: Node, marker: 'run' | 'evolve'): Node | undefined {
+  const pattern = new RegExp(`^#+\\s*@funsearch\\.${marker}(\\(\\))?\\s*$`);
+  return root.descendantsOfType('comment').find((comment) => pattern.test(comment.text));
+}
+
+/**
+ * The sandbox calls the run function with each test input as its one argument, so a function with
+ * more than one required parameter (DeepMind's `evaluate(n, w)` skeletons) or none at all would fail
+ * on every input; it is refused here, where the line can be named.
+ */
+function checkRunParameters(run: Marked, fileName: string): void {
+  const parameters = run.node?.childForFieldName('parameters');
+  if (!parameters) return;
+  const required: string[] = [];
+  let acceptsOne = false;
+  let keywordOnly = false;
+  for (const parameter of parameters.namedChildren) {
+    const typed = parameter.type === 'typed_parameter';
+    const inner = typed ? parameter.namedChild(0) : parameter;
+    const kind = inner?.type ?? '';
+    if (kind === 'identifier') {
+      required.push(inner!.text);
+      if (!keywordOnly) acceptsOne = true;
+    } else if (kind === 'list_splat_pattern' || kind === 'keyword_separator') {
+      if (kind === 'list_splat_pattern') acceptsOne = true;
+      keywordOnly = true; // what follows can only be passed by name
+    } else if (kind === 'default_parameter' || kind === 'typed_default_parameter') {
+      if (!keywordOnly) acceptsOne = true;
+    }
+  }
+  const where = `${fileName}:${run.node!.startPosition.row + 1}: @funsearch.run function \`${run.name}\``;
+  if (required.length > 1) {
+    const list = required.map((p) => `\`${p}\``).join(', ');
+    const tuple = required.map((_, i) => i + 1).join(', ');
+    throw new UserError(
+      `${where} has ${required.length} required parameters (${list}), but each test input is passed to it as one argument; take one and unpack it, e.g. rename it \`${run.name}_args\` and mark \`def ${run.name}(t): return ${run.name}_args(*t)\` with @funsearch.run, with inputs like \`(${tuple})\``,
+    );
+  }
+  if (!acceptsOne) {
+    throw new UserError(
+      `${where} takes no positional parameter, but each test input is passed to it as one argument; give it one parameter`,
+    );
+  }
 }
 
 /** `@module.name`, `@module.name(...)`; with `name` omitted, any attribute of `module`. */

@@ -73,6 +73,20 @@ describe('process sandbox', () => {
     expect(only(await sandbox.runBatch(job(program, ['3', '4'])))).toMatchObject({ kind });
   });
 
+  it("shows a traceback from the candidate's program, never from the harness", async () => {
+    const inside = only(await sandbox.runBatch(job(withPriority('return [][1]'))));
+    expect(inside).toMatchObject({ kind: 'crash', reason: 'IndexError: list index out of range' });
+    expect(inside.stderr).toMatch(
+      /^Traceback[\s\S]*File "<candidate>", line \d+, in priority\n[\s\S]*IndexError/,
+    );
+    expect(inside.stderr).not.toMatch(/harness/);
+    // A call the candidate never entered (wrong arity) has no frame of its own: the error alone.
+    const program = SPEC.replace('def evaluate(n: int) -> int:', 'def evaluate(n: int, w: int) -> int:');
+    const call = only(await sandbox.runBatch(job(program)));
+    expect(call).toMatchObject({ kind: 'crash' });
+    expect(call.stderr.trim()).toBe("TypeError: evaluate() missing 1 required positional argument: 'w'");
+  });
+
   it('ignores what the candidate prints', async () => {
     const program = withEvaluate(`
 print('{"i": 0, "kind": "ok", "score": 99999.0, "scoreType": "float"}')
