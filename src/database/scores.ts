@@ -57,7 +57,8 @@ export function checkScores(scoresPerTest: ScoresPerTest): void {
   }
 }
 
-function largestInputIndex(inputs: readonly TestInput[]): number {
+/** The index of the largest input (`max-key`). */
+export function largestInputIndex(inputs: readonly TestInput[]): number {
   const numbers = inputs.map(asNumber);
   if (numbers.some((value) => value === undefined)) return inputs.length - 1;
   let best = 0;

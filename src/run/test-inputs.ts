@@ -23,13 +23,13 @@ export function parseTestInputs(content: string, fileName: string): TestInput[] 
     if (text === '' || text.startsWith('#')) return;
     if (!isPythonLiteral(text)) {
       throw new UserError(
-        `${fileName}:${line}: \`${truncate(text)}\` is not a Python literal; write one literal per line (e.g. 3, 'abc', (4, 2))`,
+        `${fileName}:${line}: \`${previewInput(text)}\` is not a Python literal; write one literal per line (e.g. 3, 'abc', (4, 2))`,
       );
     }
     const earlier = seen.get(text);
     if (earlier !== undefined) {
       throw new UserError(
-        `${fileName}:${line}: \`${truncate(text)}\` repeats line ${earlier}; list each test input once`,
+        `${fileName}:${line}: \`${previewInput(text)}\` repeats line ${earlier}; list each test input once`,
       );
     }
     seen.set(text, line);
@@ -53,6 +53,7 @@ export async function readTestInputs(fileName: string): Promise<TestInput[]> {
   return parseTestInputs(content, fileName);
 }
 
-function truncate(text: string): string {
+/** An input short enough for a message or a report line: at most 60 characters. */
+export function previewInput(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -47,11 +47,16 @@ describe('process sandbox', () => {
     expect(sandbox.warning).toMatch(/not a security boundary/);
   });
 
-  it('returns int and float scores', async () => {
+  it('returns int and float scores, saying which', async () => {
     expect(await sandbox.runBatch(job(SPEC, ['3', '4']))).toMatchObject([
-      { kind: 'ok', score: hostEvaluate(SPEC, 3) },
-      { kind: 'ok', score: hostEvaluate(SPEC, 4) },
+      { kind: 'ok', score: hostEvaluate(SPEC, 3), scoreType: 'int' },
+      { kind: 'ok', score: hostEvaluate(SPEC, 4), scoreType: 'int' },
     ]);
+    expect(only(await sandbox.runBatch(job(withEvaluate('return -212.0'))))).toMatchObject({
+      kind: 'ok',
+      score: -212,
+      scoreType: 'float',
+    });
     expect(
       await sandbox.run({
         program: withEvaluate('return n / 8'),
@@ -105,7 +110,11 @@ sys.stderr.flush()
 while True:
   pass`);
     const outcome = only(await sandbox.runBatch(job(program, ['3'], 1)));
-    expect(outcome.kind).toBe('timeout');
+    expect(outcome).toMatchObject({
+      kind: 'timeout',
+      reason:
+        'exceeded the time limit of 1 s; raise --timeout (now 1 s per input) if the candidate needs longer',
+    });
     const pids = /pids=(\d+),(\d+)/.exec(outcome.stderr)!.slice(1).map(Number);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(alive(pid)).toBe(false);
