@@ -3,13 +3,13 @@
  * user can debug a spec (or a suspicious sample) before spending money on a run.
  */
 import { randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import type { Config, ScoreReduction } from '../config.js';
 import { largestInputIndex, reduceScore } from '../database/scores.js';
 import { ExitError, UserError } from '../errors.js';
 import { previewInput } from '../run/test-inputs.js';
 import { createSandbox } from '../sandbox/index.js';
 import { bodyFromCandidateFile } from '../spec/candidate.js';
+import { readUserFile } from '../user-file.js';
 import { evaluatorFor, loadInputs, loadSpec } from './shared.js';
 
 export interface EvaluateCommandOptions {
@@ -163,14 +163,7 @@ export function pythonFloatRepr(x: number): string {
 }
 
 async function readCandidate(file: string, indent: string, functionName: string): Promise<string> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${file}: cannot read the candidate file (${(error as NodeJS.ErrnoException).code ?? error}); check --candidate`,
-    );
-  }
+  const text = await readUserFile({ path: file, what: 'the candidate file', fix: 'check --candidate' });
   const body = bodyFromCandidateFile(text, { fileName: file, indent, functionName });
   if (!body.trim())
     throw new UserError(

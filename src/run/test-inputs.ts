@@ -3,9 +3,9 @@
  * `@funsearch.run` function. Blank lines and lines starting with `#` are skipped; order is kept
  * (it defines the signature of a program and which input is `last`).
  */
-import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { isPythonLiteral } from '../spec/literal.js';
+import { readUserFile } from '../user-file.js';
 
 export interface TestInput {
   /** The literal exactly as written (trimmed). */
@@ -42,14 +42,11 @@ export function parseTestInputs(content: string, fileName: string): TestInput[] 
 }
 
 export async function readTestInputs(fileName: string): Promise<TestInput[]> {
-  let content: string;
-  try {
-    content = await readFile(fileName, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${fileName}: cannot read the test-inputs file (${(error as NodeJS.ErrnoException).code ?? error}); check -t/--test-inputs-file`,
-    );
-  }
+  const content = await readUserFile({
+    path: fileName,
+    what: 'the test-inputs file',
+    fix: 'check -t/--test-inputs-file',
+  });
   return parseTestInputs(content, fileName);
 }
 
