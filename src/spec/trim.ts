@@ -44,10 +44,50 @@ export function trimFunctionBody(llmOutput: string, options: TrimOptions = {}): 
   if (!text.trim()) return '';
   for (const segment of markdownSegments(text)) {
     if (!segment.trim()) continue;
-    const lines = extract(segment, options);
+    const code = afterProse(segment);
+    const lines = extract(segment, options) ?? (code === undefined ? undefined : extract(code, options));
     if (lines) return reindent(lines, indent);
   }
   return '';
+}
+
+/**
+ * A chat answer without a fence may open with prose: the code from the first top-level `def` on,
+ * with the imports and constants right above it; undefined when no `def` follows other text.
+ */
+function afterProse(segment: string): string | undefined {
+  const lines = segment.split('\n');
+  const defRow = withModule(segment, (parsed) => firstTopLevelDefinitionRow(parsed.root));
+  if (defRow === undefined || defRow === 0) return undefined;
+  let start = defRow;
+  while (start > 0 && isPreamble(lines.slice(start - 1, defRow).join('\n'))) start--;
+  return lines.slice(start).join('\n');
+}
+
+/** The row of the first unindented function, also where tree-sitter recovered from prose around it. */
+function firstTopLevelDefinitionRow(root: Node): number | undefined {
+  for (const child of root.namedChildren) {
+    for (const node of child.isError ? child.namedChildren : [child]) {
+      if (functionOf(node) && node.startPosition.column === 0) return node.startPosition.row;
+    }
+  }
+  return undefined;
+}
+
+/** Valid Python holding only imports, `NAME = …` constants, comments and blank lines. */
+function isPreamble(text: string): boolean {
+  return withModule(
+    text,
+    (parsed) =>
+      !parsed.problem &&
+      parsed.root.namedChildren.every(
+        (c) =>
+          c.type === 'comment' ||
+          IMPORTS.has(c.type) ||
+          c.type === 'future_import_statement' ||
+          assignedName(c) !== undefined,
+      ),
+  );
 }
 
 /**

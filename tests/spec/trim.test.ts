@@ -260,6 +260,33 @@ describe('chat answers (GPT, Gemini)', () => {
   it('an import that is a parameter name is not brought in', () => {
     expect(trim('import n\n\ndef priority_v2(el, n):\n    return n * 2.0\n')).toBe('  return n * 2.0');
   });
+
+  it('reads a whole function after prose without a fence, with the helper, import and constant above it', () => {
+    const answer = lines(
+      'Sure, I can help. The idea: count the twos.',
+      'import numpy as np',
+      'K = 2',
+      'def twos(v):',
+      '    return float(np.sum(np.array(v) == K))',
+      '',
+      'def priority_v2(el, n):',
+      '    """Improved."""',
+      '    return twos(el) / n',
+      '',
+      'This is better because it counts.',
+    );
+    const body = trim(answer);
+    expect(body).toBe(
+      lines(
+        '  import numpy as np',
+        '  K = 2',
+        '  def twos(v):',
+        '    return float(np.sum(np.array(v) == K))',
+        '  return twos(el) / n',
+      ),
+    );
+    expectValidBody(body);
+  });
 });
 
 describe('indentation', () => {
