@@ -281,6 +281,3 @@ function parseEvent(line: string): RunEvent | undefined {
   return event;
 }
 
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}

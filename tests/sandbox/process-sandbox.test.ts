@@ -37,11 +37,16 @@ describe('process sandbox', () => {
     expect(sandbox.warning).toMatch(/not a security boundary/);
   });
 
-  it('returns int and float scores', async () => {
+  it('returns int and float scores, saying which', async () => {
     expect(await sandbox.runBatch(job(SPEC, ['3', '4']))).toMatchObject([
-      { kind: 'ok', score: hostEvaluate(SPEC, 3) },
-      { kind: 'ok', score: hostEvaluate(SPEC, 4) },
+      { kind: 'ok', score: hostEvaluate(SPEC, 3), scoreType: 'int' },
+      { kind: 'ok', score: hostEvaluate(SPEC, 4), scoreType: 'int' },
     ]);
+    expect(only(await sandbox.runBatch(job(withEvaluate('return -212.0'))))).toMatchObject({
+      kind: 'ok',
+      score: -212,
+      scoreType: 'float',
+    });
     expect(
       await sandbox.run({
         program: withEvaluate('return n / 8'),
@@ -63,6 +68,20 @@ describe('process sandbox', () => {
     expect(only(await sandbox.runBatch(job(program, ['3', '4'])))).toMatchObject({ kind });
   });
 
+  it("shows a traceback from the candidate's program, never from the harness", async () => {
+    const inside = only(await sandbox.runBatch(job(withPriority('return [][1]'))));
+    expect(inside).toMatchObject({ kind: 'crash', reason: 'IndexError: list index out of range' });
+    expect(inside.stderr).toMatch(
+      /^Traceback[\s\S]*File "<candidate>", line \d+, in priority\n[\s\S]*IndexError/,
+    );
+    expect(inside.stderr).not.toMatch(/harness/);
+    // A call the candidate never entered (wrong arity) has no frame of its own: the error alone.
+    const program = SPEC.replace('def evaluate(n: int) -> int:', 'def evaluate(n: int, w: int) -> int:');
+    const call = only(await sandbox.runBatch(job(program)));
+    expect(call).toMatchObject({ kind: 'crash' });
+    expect(call.stderr.trim()).toBe("TypeError: evaluate() missing 1 required positional argument: 'w'");
+  });
+
   it('ignores what the candidate prints', async () => {
     const program = withEvaluate(`
 print('{"i": 0, "kind": "ok", "score": 99999.0, "scoreType": "float"}')
@@ -81,7 +100,11 @@ sys.stderr.flush()
 while True:
   pass`);
     const outcome = only(await sandbox.runBatch(job(program, ['3'], 1)));
-    expect(outcome.kind).toBe('timeout');
+    expect(outcome).toMatchObject({
+      kind: 'timeout',
+      reason:
+        'exceeded the time limit of 1 s; raise --timeout (now 1 s per input) if the candidate needs longer',
+    });
     const pids = /pids=(\d+),(\d+)/.exec(outcome.stderr)!.slice(1).map(Number);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(alive(pid)).toBe(false);
