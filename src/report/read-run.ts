@@ -280,4 +280,3 @@ function parseEvent(line: string): RunEvent | undefined {
   if (r.resetFounders) event.resetFounders = r.resetFounders;
   return event;
 }
-
