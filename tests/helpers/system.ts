@@ -10,6 +10,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import Docker from 'dockerode';
 import { describe, it } from 'vitest';
+import { bubblewrapProbe } from '../../src/sandbox/index.js';
 
 export type SystemPart = 'docker' | 'sandbox-image' | 'chromium' | 'redis-server' | 'bwrap';
 
@@ -66,20 +67,9 @@ const probes: Record<SystemPart, () => Promise<string | undefined>> = {
     return failure && `redis-server does not run (${failure}); apt-get install redis-server`;
   },
   bwrap: async () => {
-    // Not only installed: able to make the namespaces a sandbox needs (some containers forbid it).
-    const failure = await runs('bwrap', [
-      '--ro-bind',
-      '/',
-      '/',
-      '--dev',
-      '/dev',
-      '--proc',
-      '/proc',
-      '--unshare-all',
-      '--die-with-parent',
-      'true',
-    ]);
-    return failure && `bwrap cannot run a sandbox here (${failure}); apt-get install bubblewrap`;
+    // The sandbox's own probe: installed, and able to make the namespaces the sandbox needs.
+    const probe = await bubblewrapProbe();
+    return probe.ok ? undefined : `bubblewrap cannot run a sandbox here: ${probe.problem}`;
   },
 };
 

@@ -1,11 +1,11 @@
 /**
- * Hostile candidates against both sandboxes. Each case in hostile-cases.ts runs once per
+ * Hostile candidates against every sandbox. Each case in hostile-cases.ts runs once per
  * sandbox, and after it: its follow-up jobs, a known-good job (the sandbox still serves correctly),
  * and a search of the host's /proc for any process the case left behind. One sandbox per describe
  * block serves every case, so state leaking from one candidate to the next is tested too.
  *
- * The Docker suite needs an engine and the test image (tests/helpers/system.ts decides: skipped
- * outside CI, failed under CI=true).
+ * The Docker suite needs an engine and the test image, the bwrap suite a working bubblewrap
+ * (tests/helpers/system.ts decides: skipped outside CI, failed under CI=true).
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
@@ -13,9 +13,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
-import { describeWithSystem, SANDBOX_TEST_IMAGE } from '../helpers/system.js';
+import { describeWithSystem, SANDBOX_TEST_IMAGE, type SystemPart } from '../helpers/system.js';
 import {
   accepts,
+  descendantsOf,
   expectationFor,
   findTagged,
   formatExpectation,
@@ -46,11 +47,16 @@ const config = parseConfig({
 
 const docker = new Docker();
 
-for (const kind of ['docker', 'process'] as const) {
-  const suiteName = `hostile candidates against the ${kind} sandbox`;
-  const needs = kind === 'docker' ? (['docker', 'sandbox-image'] as const) : ([] as const);
+const needs: Record<SandboxKind, readonly SystemPart[]> = {
+  docker: ['docker', 'sandbox-image'],
+  process: [],
+  bwrap: ['bwrap'],
+};
 
-  await describeWithSystem(needs, suiteName, () => {
+for (const kind of ['docker', 'process', 'bwrap'] as const) {
+  const suiteName = `hostile candidates against the ${kind} sandbox`;
+
+  await describeWithSystem(needs[kind], suiteName, () => {
     const environment = new HostileEnvironment();
     const tags: string[] = [];
     let sandbox: Sandbox | undefined;
@@ -82,19 +88,32 @@ for (const kind of ['docker', 'process'] as const) {
         context.skip(conditional !== null, conditional ?? undefined);
         const ctx = environment.context(kind, MEMORY_MB);
         tags.push(ctx.tag);
+        const connectionsBefore = environment.connectionsAccepted;
         await runCase(sandbox!, kind, hostile, ctx);
+        if (hostile.listenerUntouched) {
+          expect(
+            environment.connectionsAccepted - connectionsBefore,
+            `${hostile.id}: connections the host's loopback listener accepted during the case`,
+          ).toBe(0);
+        }
       });
     }
 
     it('close() releases every container and process of the suite', async () => {
       // Process sandbox: the host pid of the harness serving now (a case may have killed an earlier one).
       const harnessPid = kind === 'process' ? await probe(sandbox!, 'os.getppid()') : -1;
+      // bwrap: every process under this test's children (bubblewrap, the harness, its candidates).
+      const sandboxPids = kind === 'bwrap' ? descendantsOf(process.pid) : [];
+      if (kind === 'bwrap') expect(sandboxPids.length, 'bubblewrap and harness processes').toBeGreaterThan(1);
       await sandbox!.close();
       await sandbox!.close(); // idempotent
       const alive = tags.flatMap((tag) => findTagged(tag));
       expect(alive, 'candidate processes alive after close()').toEqual([]);
       if (kind === 'process') {
         expect(await waitUntilDead(harnessPid), `harness pid ${harnessPid} after close()`).toBe(true);
+      }
+      for (const pid of sandboxPids) {
+        expect(await waitUntilDead(pid), `sandbox process ${pid} after close()`).toBe(true);
       }
       if (kind === 'docker') {
         // Straight from the engine, not through the sandbox's own bookkeeping.
