@@ -141,6 +141,8 @@ function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
           vertex: {
             project: required(project, 'GOOGLE_CLOUD_PROJECT', 'Gemini on Vertex AI'),
             location: get('GOOGLE_CLOUD_LOCATION') ?? VERTEX_DEFAULT_LOCATION,
+            // Read here rather than by google-auth from process.env, so a .env file can set it.
+            keyFile: get('GOOGLE_APPLICATION_CREDENTIALS'),
             googleAuthOptions: options.googleAuthOptions,
           },
           baseUrl: get('GOOGLE_VERTEX_BASE_URL'),
