@@ -9,6 +9,8 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../errors.js';
+import type { WeightSnapshot } from '../llm/model-selection.js';
+import type { ModelFigures } from '../run/model-figures.js';
 import type { PyFunction } from '../spec/program.js';
 
 /** One event of events.jsonl, reduced to what the report draws (100 000 of them stay small). */
@@ -19,11 +21,15 @@ export interface RunEvent {
   wallMs: number;
   island: number | null;
   outcome: string;
+  /** `provider:modelId` of the model that answered (absent in old logs and on the initial program). */
+  model?: string;
   score?: number;
   registered?: boolean;
   newBest?: boolean;
   llmLatencyMs?: number;
   evaluationMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
   resetIslands?: number[];
   /** The surviving island that re-seeded each reset island, when the run recorded it. */
   resetFounders?: number[];
@@ -77,6 +83,10 @@ export interface RunSummary {
   };
   budgetUsed?: unknown;
   model?: string;
+  /** Per-model figures of the run (one row per model of a mix). */
+  models?: ModelFigures[];
+  /** How a mix picked its models, and how the selection probabilities moved. */
+  modelSelection?: { kind?: string; models?: string[]; weightHistory?: WeightSnapshot[] };
   specFile?: string;
   testInputs?: string[];
   startedAt?: string;
@@ -307,6 +317,9 @@ function parseEvent(line: string): RunEvent | undefined {
     initial: r.reason === 'initial program' && r.island == null,
   };
   if (isFiniteNumber(r.score)) event.score = r.score;
+  if (typeof r.model === 'string' && !event.initial) event.model = r.model;
+  if (isFiniteNumber(r.inputTokens)) event.inputTokens = r.inputTokens;
+  if (isFiniteNumber(r.outputTokens)) event.outputTokens = r.outputTokens;
   if (r.registered === true) event.registered = true;
   if (r.newBest === true) event.newBest = true;
   if (isFiniteNumber(r.llmLatencyMs)) event.llmLatencyMs = r.llmLatencyMs;

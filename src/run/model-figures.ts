@@ -1,0 +1,158 @@
+/**
+ * Per-model figures of a run that mixes models (one model is the one-row case): samples, valid
+ * rate, registered programs, new bests, tokens, estimated cost and median LLM latency, folded from
+ * the run's sample events, so summary.json, the status line and the report all count alike.
+ */
+import type { Price } from '../llm/usage.js';
+
+/** The fields of a sample event (events.jsonl) these figures read. */
+export interface ModelEventFields {
+  /** `provider:modelId` of the model that answered. */
+  model?: string;
+  outcome: string;
+  registered?: boolean;
+  newBest?: boolean;
+  inputTokens?: number;
+  outputTokens?: number;
+  llmLatencyMs?: number;
+}
+
+export interface ModelFigures {
+  /** `provider:modelId`. */
+  model: string;
+  /** Samples drawn from this model, lost ones included. */
+  samples: number;
+  /** Samples lost to the LLM call (after retries). */
+  llmErrors: number;
+  /** Samples whose candidate was evaluated or rejected (not lost, not left unevaluated by a stop). */
+  evaluated: number;
+  /** Evaluated samples whose outcome was `ok`. */
+  valid: number;
+  /** valid / evaluated; null before any evaluation. */
+  validRate: number | null;
+  registered: number;
+  newBests: number;
+  inputTokens: number;
+  outputTokens: number;
+  /** Estimated USD from the tokens and the model's price; null when the price is unknown. */
+  costUsd: number | null;
+  /** Median LLM latency of the answered samples, ms; null before any. */
+  medianLatencyMs: number | null;
+}
+
+/** Outcomes that never reached an evaluation. */
+const NOT_EVALUATED = new Set(['llm-error', 'not-evaluated']);
+
+interface Tally {
+  samples: number;
+  llmErrors: number;
+  evaluated: number;
+  valid: number;
+  registered: number;
+  newBests: number;
+  inputTokens: number;
+  outputTokens: number;
+  latencies: number[];
+}
+
+/** Counts events as they come; `figures()` at any time. */
+export class ModelFiguresCounter {
+  private readonly tallies = new Map<string, Tally>();
+
+  /** `models` in the order the rows should keep (the configuration's); others follow as they appear. */
+  constructor(models: readonly string[] = []) {
+    for (const model of models) this.tally(model);
+  }
+
+  add(event: ModelEventFields): void {
+    if (event.model === undefined) return;
+    const tally = this.tally(event.model);
+    tally.samples++;
+    if (event.outcome === 'llm-error') tally.llmErrors++;
+    if (!NOT_EVALUATED.has(event.outcome)) {
+      tally.evaluated++;
+      if (event.outcome === 'ok') tally.valid++;
+    }
+    if (event.registered) tally.registered++;
+    if (event.newBest) tally.newBests++;
+    tally.inputTokens += finite(event.inputTokens);
+    tally.outputTokens += finite(event.outputTokens);
+    if (event.llmLatencyMs !== undefined && Number.isFinite(event.llmLatencyMs)) {
+      tally.latencies.push(event.llmLatencyMs);
+    }
+  }
+
+  /** One row per model; `priceOf` gets `provider:modelId`. */
+  figures(priceOf: (model: string) => Price | undefined = () => undefined): ModelFigures[] {
+    return [...this.tallies.entries()].map(([model, tally]) => {
+      const price = priceOf(model);
+      return {
+        model,
+        samples: tally.samples,
+        llmErrors: tally.llmErrors,
+        evaluated: tally.evaluated,
+        valid: tally.valid,
+        validRate: tally.evaluated > 0 ? tally.valid / tally.evaluated : null,
+        registered: tally.registered,
+        newBests: tally.newBests,
+        inputTokens: tally.inputTokens,
+        outputTokens: tally.outputTokens,
+        costUsd: price ? (tally.inputTokens * price.input + tally.outputTokens * price.output) / 1e6 : null,
+        medianLatencyMs: median(tally.latencies),
+      };
+    });
+  }
+
+  private tally(model: string): Tally {
+    let tally = this.tallies.get(model);
+    if (!tally) {
+      tally = {
+        samples: 0,
+        llmErrors: 0,
+        evaluated: 0,
+        valid: 0,
+        registered: 0,
+        newBests: 0,
+        inputTokens: 0,
+        outputTokens: 0,
+        latencies: [],
+      };
+      this.tallies.set(model, tally);
+    }
+    return tally;
+  }
+}
+
+/** The figures of a whole event log at once. */
+export function modelFigures(
+  events: Iterable<ModelEventFields>,
+  priceOf?: (model: string) => Price | undefined,
+  models: readonly string[] = [],
+): ModelFigures[] {
+  const counter = new ModelFiguresCounter(models);
+  for (const event of events) counter.add(event);
+  return counter.figures(priceOf);
+}
+
+/** `cheap 74% valid 41%, strong 26% valid 63%`: each model's share of samples and valid rate, for the status line. */
+export function modelStatus(figures: readonly ModelFigures[]): string {
+  const total = figures.reduce((sum, row) => sum + row.samples, 0);
+  return figures
+    .map((row) => {
+      const share = total > 0 ? `${Math.round((100 * row.samples) / total)}%` : '-';
+      const valid = row.validRate === null ? '-' : `${Math.round(100 * row.validRate)}%`;
+      return `${row.model} ${share} valid ${valid}`;
+    })
+    .join(', ');
+}
+
+function median(values: number[]): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+function finite(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) ? value : 0;
+}
