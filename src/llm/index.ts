@@ -3,6 +3,7 @@
  * base URLs, looked up in the record given, never in process.env) and the options, wrapped with the
  * usage meter and the retry policy.
  */
+import type { LlmConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { Sleep } from './abort.js';
@@ -71,6 +72,34 @@ export interface ModelChoice {
   weight?: number;
   pricePerMillionTokens?: Price;
   mockResponsesFile?: string;
+}
+
+/**
+ * The model part of createLanguageModel's options from the validated `llm` config: one model, or
+ * with `llm.models` a mix of several.
+ */
+export function modelOptionsFromConfig(
+  llm: LlmConfig,
+): Pick<
+  CreateLanguageModelOptions,
+  'llm' | 'model' | 'params' | 'pricePerMillionTokens' | 'mockResponsesFile' | 'models' | 'selection'
+> {
+  return {
+    llm: llm.provider,
+    model: llm.model,
+    params: llm.params,
+    pricePerMillionTokens: llm.price_per_million_tokens,
+    mockResponsesFile: llm.mock_responses,
+    models: llm.models?.map((entry) => ({
+      llm: entry.provider,
+      model: entry.model,
+      params: entry.params,
+      weight: entry.weight,
+      pricePerMillionTokens: entry.price_per_million_tokens,
+      mockResponsesFile: entry.mock_responses,
+    })),
+    selection: llm.model_selection,
+  };
 }
 
 /** The request timeout of the mock: its hangs should cost seconds, not the three minutes of a real API. */
