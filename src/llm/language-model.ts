@@ -47,8 +47,8 @@ export interface SampleFeedback {
   /** `provider:modelId`, from `Completion.model`. */
   model: string;
   /**
-   * How much the sample helped, in [0, 1]: 1 when its program scored above every version shown
-   * in its prompt, 0 when it did not or failed.
+   * How much the sample helped, in [0, 1]: 1 when its program scored above the best program of
+   * its island (as the island stood when the result came in), 0 when it did not or failed.
    */
   reward: number;
 }

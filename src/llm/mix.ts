@@ -31,15 +31,20 @@ export function createModelMix(members: readonly MixMember[], selector: ModelSel
   const keys = members.map((member) => modelKey(member.model));
   const indexOf = new Map(keys.map((key, i) => [key, i]));
 
-  /** A fatal error (bad key, unknown model) names the model, since several providers are in play. */
+  /**
+   * The error says which model failed (`model`), so the run counts a lost sample against it; a
+   * fatal one (bad key, unknown model) names it in the message, since several providers are in play.
+   */
   const named = (error: unknown, index: number): unknown => {
-    if (!isLlmApiError(error) || !error.fatal) return error;
-    return new LlmApiError(`model ${keys[index]}: ${error.message}`, {
+    if (!isLlmApiError(error)) return error;
+    return new LlmApiError(error.fatal ? `model ${keys[index]}: ${error.message}` : error.message, {
       provider: error.provider,
       statusCode: error.statusCode,
       responseBody: error.responseBody,
-      isRetryable: false,
-      fatal: true,
+      isRetryable: error.isRetryable,
+      fatal: error.fatal,
+      retryAfterMs: error.retryAfterMs,
+      model: keys[index],
       cause: error,
     });
   };

@@ -184,3 +184,36 @@ function rejectionSync(fn: () => unknown): unknown {
   }
   throw new Error('expected a throw');
 }
+
+describe('lost samples', () => {
+  it('an error of a mix says which model lost the sample, and counts as reward 0 for it', async () => {
+    const { model } = buildModel({
+      llm: 'mock',
+      env: {},
+      latencyMs: 0,
+      faultRate: 1,
+      faults: ['error'],
+      retry: { maxRetries: 0 },
+      models: [{ llm: 'mock', model: 'flaky' }],
+      selection: 'ucb',
+    });
+    const mix = model as ModelMix;
+    const error = await apiError(mix.generate(PROMPT));
+    expect(error).toMatchObject({ model: 'mock:flaky', fatal: false, isRetryable: true });
+    expect(error.message).toBe('mock: injected server error (500)');
+    expect(mix.selector.armStates()[0]).toMatchObject({ picks: 1, rewards: 1, rewardSum: 0 });
+  });
+});
+
+describe('feedback from the run', () => {
+  it('observe() credits the model that answered; an unknown model is ignored', async () => {
+    const mix = twoMocks([1, 1]);
+    mix.observe!({ model: 'mock:strong', reward: 1 });
+    mix.observe!({ model: 'mock:cheap', reward: 0 });
+    mix.observe!({ model: 'openai:gpt-4o', reward: 1 });
+    expect(mix.selector.armStates().map((arm) => [arm.rewards, arm.rewardSum])).toEqual([
+      [1, 0],
+      [1, 1],
+    ]);
+  });
+});
