@@ -323,7 +323,7 @@ function isTrue(value: string | undefined): boolean {
 export { isLlmApiError, LlmApiError } from './errors.js';
 export { createGeminiModel } from './gemini.js';
 export type { Completion, LanguageModel, SampleFeedback, TokenUsage } from './language-model.js';
-export { createModelMix, type MixMember, type ModelMix, modelKey } from './mix.js';
+export { createModelMix, isModelMix, type MixMember, type ModelMix, modelKey } from './mix.js';
 export { createMockModel, MOCK_FAULTS, type MockFault } from './mock.js';
 export {
   type ArmState,

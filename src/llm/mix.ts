@@ -22,6 +22,10 @@ export interface ModelMix extends LanguageModel {
   weightHistory(): WeightSnapshot[];
 }
 
+export function isModelMix(model: LanguageModel): model is ModelMix {
+  return 'selector' in model && 'models' in model && typeof (model as ModelMix).weightHistory === 'function';
+}
+
 export function modelKey(model: Pick<LanguageModel, 'provider' | 'modelId'>): string {
   return `${model.provider}:${model.modelId}`;
 }

@@ -3,7 +3,10 @@
  * rate, registered programs, new bests, tokens, estimated cost and median LLM latency, folded from
  * the run's sample events, so summary.json, the status line and the report all count alike.
  */
-import type { Price } from '../llm/usage.js';
+import type { LanguageModel } from '../llm/language-model.js';
+import { isModelMix, modelKey } from '../llm/mix.js';
+import type { WeightSnapshot } from '../llm/model-selection.js';
+import type { Price, UsageMeter } from '../llm/usage.js';
 
 /** The fields of a sample event (events.jsonl) these figures read. */
 export interface ModelEventFields {
@@ -132,6 +135,38 @@ export function modelFigures(
   const counter = new ModelFiguresCounter(models);
   for (const event of events) counter.add(event);
   return counter.figures(priceOf);
+}
+
+/** What summary.json says about the run's models. */
+export interface ModelSummary {
+  /** One row per model (one row for a run with one model). */
+  models: ModelFigures[];
+  /** For a mix: how it picks, its models in order, and how the probabilities moved. */
+  modelSelection?: { kind: string; models: string[]; weightHistory: WeightSnapshot[] };
+}
+
+/** The model part of summary.json, from the run's counter, its language model and the meter's prices. */
+export function modelSummary(
+  counter: ModelFiguresCounter,
+  llm: LanguageModel,
+  meter?: Pick<UsageMeter, 'priceOf'>,
+): ModelSummary {
+  const priceOf = (key: string) => meter?.priceOf(key.slice(key.indexOf(':') + 1));
+  const models = counter.figures(priceOf);
+  if (!isModelMix(llm)) return { models };
+  return {
+    models,
+    modelSelection: {
+      kind: llm.selector.kind,
+      models: [...llm.models],
+      weightHistory: llm.weightHistory(),
+    },
+  };
+}
+
+/** The counter of a run: rows in the order of the mix's models (or the one model's). */
+export function modelFiguresCounterFor(llm: LanguageModel): ModelFiguresCounter {
+  return new ModelFiguresCounter(isModelMix(llm) ? llm.models : [modelKey(llm)]);
 }
 
 /** `cheap 74% valid 41%, strong 26% valid 63%`: each model's share of samples and valid rate, for the status line. */
