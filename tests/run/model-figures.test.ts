@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
+import { createLanguageModel } from '../../src/llm/index.js';
 import type { Price } from '../../src/llm/usage.js';
-import { ModelFiguresCounter, modelFigures, modelStatus } from '../../src/run/model-figures.js';
+import { UsageMeter } from '../../src/llm/usage.js';
+import { Random } from '../../src/random.js';
+import {
+  ModelFiguresCounter,
+  modelFigures,
+  modelFiguresCounterFor,
+  modelStatus,
+  modelSummary,
+} from '../../src/run/model-figures.js';
 import { CHEAP, MIXED_EVENTS, STRONG } from '../helpers/model-events.js';
 
 const cheap = CHEAP;
@@ -61,5 +70,44 @@ describe('per-model figures', () => {
     expect(modelStatus(modelFigures(events))).toBe(
       'openai:gpt-4o-mini 71% valid 50%, gemini:gemini-2.5-pro 29% valid 100%',
     );
+  });
+});
+
+describe('the model part of summary.json', () => {
+  it('for a mix: rows in the mix order with built-in prices, the selection kind and the weight history', async () => {
+    const meter = new UsageMeter();
+    const mix = createLanguageModel({
+      llm: 'mock',
+      env: { OPENAI_API_KEY: 'sk-test', GEMINI_API_KEY: 'AIza-test' },
+      random: new Random(1),
+      meter,
+      selection: 'ucb',
+      models: [
+        { llm: 'gemini', model: 'gemini-2.5-pro' },
+        { llm: 'openai', model: 'gpt-4o-mini' },
+      ],
+    });
+    const counter = modelFiguresCounterFor(mix);
+    for (const event of MIXED_EVENTS) counter.add(event);
+
+    const summary = modelSummary(counter, mix, meter);
+
+    expect(summary.models.map((row) => [row.model, row.samples, row.costUsd])).toEqual([
+      [STRONG, 2, (4000 * 1.25 + 1500 * 10) / 1e6],
+      [CHEAP, 5, (4000 * 0.15 + 800 * 0.6) / 1e6],
+    ]);
+    expect(summary.modelSelection).toEqual({
+      kind: 'ucb',
+      models: [STRONG, CHEAP],
+      weightHistory: [{ observations: 0, weights: [0.5, 0.5] }],
+    });
+  });
+
+  it('for one model: its one row and no selection', () => {
+    const model = createLanguageModel({ llm: 'mock', env: {}, random: new Random(1) });
+    const counter = modelFiguresCounterFor(model);
+    expect(modelSummary(counter, model)).toEqual({
+      models: [expect.objectContaining({ model: 'mock:mock', samples: 0 })],
+    });
   });
 });
