@@ -1,7 +1,12 @@
 /** Loading what every command that runs candidates needs: the env, the spec, the inputs, the evaluator. */
 import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
+import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
+import { createLanguageModel, modelOptionsFromConfig } from '../llm/index.js';
+import type { Completion, LanguageModel } from '../llm/language-model.js';
+import { costOfUsage, type UsageMeter } from '../llm/usage.js';
+import type { Random } from '../random.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
@@ -73,4 +78,32 @@ export function evaluatorFor(
     testInputs: inputs,
     timeoutSeconds,
   });
+}
+
+/** The language model the config names, with its retry policy and usage meter. */
+export function languageModelFor(
+  config: Config,
+  parts: { env: Record<string, string | undefined>; random: Random; meter: UsageMeter },
+): LanguageModel {
+  const { llm } = config;
+  return createLanguageModel({
+    ...modelOptionsFromConfig(llm),
+    env: parts.env,
+    random: parts.random,
+    endpoint: llm.openai_endpoint,
+    latencyMs: llm.mock_latency_ms,
+    faultRate: llm.mock_fault_rate,
+    meter: parts.meter,
+    retry: {
+      maxRetries: llm.max_retries,
+      ...(llm.request_timeout === undefined ? {} : { requestTimeoutMs: llm.request_timeout * 1000 }),
+    },
+  });
+}
+
+/** USD for one completion at the price of the model that answered; 0 when unknown. */
+export function costOf(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
+  // `provider:modelId` of the answering model (one of a mix), else the one model's id.
+  const modelId = completion.model ? completion.model.slice(completion.model.indexOf(':') + 1) : llm.modelId;
+  return costOfUsage(meter.priceOf(modelId), completion.usage) ?? 0;
 }

@@ -3,7 +3,7 @@
  * base URLs, looked up in the record given, never in process.env) and the options, wrapped with the
  * usage meter and the retry policy.
  */
-import type { LlmConfig } from '../config.js';
+import { LLM_PROVIDERS, type LlmConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { Sleep } from './abort.js';
@@ -18,10 +18,9 @@ import type { Params } from './params.js';
 import { createReplicateModel } from './replicate.js';
 import { type RetryEvent, type RetryPolicy, resolvePolicy, withRetry } from './retry.js';
 import { createStarCoderModel } from './starcoder.js';
-import { type Price, UsageMeter, withUsage } from './usage.js';
+import { costOfUsage, type Price, UsageMeter, withUsage } from './usage.js';
 
-export const LLM_PROVIDER_NAMES = ['replicate', 'openai', 'gemini', 'starcoder', 'mock'] as const;
-export type LlmProviderName = (typeof LLM_PROVIDER_NAMES)[number];
+export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 
 export interface CreateLanguageModelOptions {
   llm: LlmProviderName;
@@ -141,7 +140,10 @@ function createMix(options: CreateLanguageModelOptions, choices: readonly ModelC
       meter,
       models: undefined,
     });
-    return { model, costOf: (usage: TokenUsage | undefined) => costOf(meter.priceOf(model.modelId), usage) };
+    return {
+      model,
+      costOf: (usage: TokenUsage | undefined) => costOfUsage(meter.priceOf(model.modelId), usage),
+    };
   });
   const seen = new Set<string>();
   for (const { model } of members) {
@@ -151,13 +153,6 @@ function createMix(options: CreateLanguageModelOptions, choices: readonly ModelC
     seen.add(key);
   }
   return createModelMix(members, selector);
-}
-
-function costOf(price: Price | undefined, usage: TokenUsage | undefined): number | undefined {
-  if (!price || !usage || (usage.inputTokens === undefined && usage.outputTokens === undefined)) {
-    return undefined;
-  }
-  return ((usage.inputTokens ?? 0) * price.input + (usage.outputTokens ?? 0) * price.output) / 1e6;
 }
 
 function createSingle(options: CreateLanguageModelOptions): LanguageModel {
@@ -303,7 +298,7 @@ function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
       });
     default:
       throw new UserError(
-        `Unknown language model provider \`${String(options.llm)}\`: expected one of ${LLM_PROVIDER_NAMES.join(', ')}`,
+        `Unknown language model provider \`${String(options.llm)}\`: expected one of ${LLM_PROVIDERS.join(', ')}`,
       );
   }
 }

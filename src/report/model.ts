@@ -242,7 +242,7 @@ function headlineFromEvents(events: readonly RunEvent[], samples: number): Headl
 
 function bestProgram(run: RunData): ReportModel['best'] {
   const fromSummary = run.summary?.bestProgram;
-  if (fromSummary) {
+  if (fromSummary && typeof fromSummary.score === 'number') {
     return {
       score: fromSummary.score,
       island: fromSummary.island ?? null,
@@ -372,7 +372,7 @@ function modelsOf(run: RunData): Pick<ReportModel, 'models' | 'modelSelection'> 
           weightHistory: selection.weightHistory,
         }
       : null;
-  let models = Array.isArray(run.summary?.models) ? run.summary.models : undefined;
+  let models = Array.isArray(run.summary?.models) ? (run.summary.models as ModelFigures[]) : undefined;
   if (!models) {
     const meter = new UsageMeter();
     const configured = new Map<string, Price>();

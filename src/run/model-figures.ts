@@ -3,10 +3,13 @@
  * rate, registered programs, new bests, tokens, estimated cost and median LLM latency, folded from
  * the run's sample events, so summary.json, the status line and the report all count alike.
  */
+
+import type { z } from 'zod';
 import type { LanguageModel } from '../llm/language-model.js';
 import { isModelMix, modelKey } from '../llm/mix.js';
-import type { WeightSnapshot } from '../llm/model-selection.js';
-import type { Price, UsageMeter } from '../llm/usage.js';
+import type { SelectorState } from '../llm/model-selection.js';
+import { costOfUsage, type Price, type UsageMeter } from '../llm/usage.js';
+import type { modelFiguresSchema, Summary } from './formats.js';
 
 /** The fields of a sample event (events.jsonl) these figures read. */
 export interface ModelEventFields {
@@ -20,28 +23,7 @@ export interface ModelEventFields {
   llmLatencyMs?: number;
 }
 
-export interface ModelFigures {
-  /** `provider:modelId`. */
-  model: string;
-  /** Samples drawn from this model, lost ones included. */
-  samples: number;
-  /** Samples lost to the LLM call (after retries). */
-  llmErrors: number;
-  /** Samples whose candidate was evaluated or rejected (not lost, not left unevaluated by a stop). */
-  evaluated: number;
-  /** Evaluated samples whose outcome was `ok`. */
-  valid: number;
-  /** valid / evaluated; null before any evaluation. */
-  validRate: number | null;
-  registered: number;
-  newBests: number;
-  inputTokens: number;
-  outputTokens: number;
-  /** Estimated USD from the tokens and the model's price; null when the price is unknown. */
-  costUsd: number | null;
-  /** Median LLM latency of the answered samples, ms; null before any. */
-  medianLatencyMs: number | null;
-}
+export type ModelFigures = z.infer<typeof modelFiguresSchema>;
 
 /** Outcomes that never reached an evaluation. */
 const NOT_EVALUATED = new Set(['llm-error', 'not-evaluated']);
@@ -57,6 +39,17 @@ interface Tally {
   outputTokens: number;
   latencies: number[];
 }
+
+const TALLY_COUNTS = [
+  'samples',
+  'llmErrors',
+  'evaluated',
+  'valid',
+  'registered',
+  'newBests',
+  'inputTokens',
+  'outputTokens',
+] as const;
 
 /** Counts events as they come; `figures()` at any time. */
 export class ModelFiguresCounter {
@@ -100,10 +93,28 @@ export class ModelFiguresCounter {
         newBests: tally.newBests,
         inputTokens: tally.inputTokens,
         outputTokens: tally.outputTokens,
-        costUsd: price ? (tally.inputTokens * price.input + tally.outputTokens * price.output) / 1e6 : null,
+        costUsd: price ? (costOfUsage(price, tally) ?? 0) : null,
         medianLatencyMs: median(tally.latencies),
       };
     });
+  }
+
+  /** Plain JSON for a checkpoint. */
+  toJSON(): Record<string, Tally> {
+    return Object.fromEntries(
+      [...this.tallies].map(([model, tally]) => [model, { ...tally, latencies: [...tally.latencies] }]),
+    );
+  }
+
+  /** Continues the counts of a checkpoint; a part that does not read as counts is skipped. */
+  restore(state: unknown): void {
+    if (typeof state !== 'object' || state === null) return;
+    for (const [model, saved] of Object.entries(state as Record<string, Partial<Tally>>)) {
+      if (typeof saved !== 'object' || saved === null || !Array.isArray(saved.latencies)) continue;
+      const tally = this.tally(model);
+      for (const key of TALLY_COUNTS) tally[key] = finite(saved[key]);
+      tally.latencies = saved.latencies.filter((value): value is number => Number.isFinite(value));
+    }
   }
 
   private tally(model: string): Tally {
@@ -138,12 +149,7 @@ export function modelFigures(
 }
 
 /** What summary.json says about the run's models. */
-export interface ModelSummary {
-  /** One row per model (one row for a run with one model). */
-  models: ModelFigures[];
-  /** For a mix: how it picks, its models in order, and how the probabilities moved. */
-  modelSelection?: { kind: string; models: string[]; weightHistory: WeightSnapshot[] };
-}
+export type ModelSummary = Pick<Summary, 'models' | 'modelSelection'>;
 
 /** The model part of summary.json, from the run's counter, its language model and the meter's prices. */
 export function modelSummary(
@@ -167,6 +173,70 @@ export function modelSummary(
 /** The counter of a run: rows in the order of the mix's models (or the one model's). */
 export function modelFiguresCounterFor(llm: LanguageModel): ModelFiguresCounter {
   return new ModelFiguresCounter(isModelMix(llm) ? llm.models : [modelKey(llm)]);
+}
+
+/**
+ * The run's side of its models: counts every sample event per model, tells a learning mix how each
+ * sample fared, and keeps both across a resume (checkpoint extras under `models`).
+ */
+export class RunModels {
+  private readonly counter: ModelFiguresCounter;
+
+  constructor(
+    private readonly llm: LanguageModel,
+    private readonly meter?: Pick<UsageMeter, 'priceOf'>,
+  ) {
+    this.counter = modelFiguresCounterFor(llm);
+  }
+
+  /** Every sample event; the initial program's (no sample id, not an LLM error) is not a model's. */
+  record(event: ModelEventFields & { sample?: string }): void {
+    if (event.sample !== undefined || event.outcome === 'llm-error') this.counter.add(event);
+  }
+
+  /**
+   * How a sample fared, for a mix that learns (UCB): `improved` when its program scored above its
+   * island's best before it was registered.
+   */
+  feedback(model: string | undefined, improved: boolean): void {
+    if (model !== undefined) this.llm.observe?.({ model, reward: improved ? 1 : 0 });
+  }
+
+  figures(): ModelFigures[] {
+    return this.summary().models;
+  }
+
+  summary(): ModelSummary {
+    return modelSummary(this.counter, this.llm, this.meter);
+  }
+
+  toJSON(): { figures: Record<string, unknown>; mix?: { models: string[]; selection: SelectorState } } {
+    return {
+      figures: this.counter.toJSON(),
+      ...(isModelMix(this.llm)
+        ? { mix: { models: [...this.llm.models], selection: this.llm.selector.toJSON() } }
+        : {}),
+    };
+  }
+
+  /** Restores a checkpoint's `toJSON()`; a selection saved for other models starts afresh. */
+  restore(state: unknown): void {
+    if (typeof state !== 'object' || state === null) return;
+    const { figures, mix } = state as {
+      figures?: unknown;
+      mix?: { models?: unknown; selection?: SelectorState };
+    };
+    this.counter.restore(figures);
+    const llm = this.llm;
+    // A mix changed between sessions (--model-mix on resume) starts its selection afresh.
+    if (!mix?.selection || !isModelMix(llm) || JSON.stringify(mix.models) !== JSON.stringify(llm.models))
+      return;
+    try {
+      llm.selector.restore(mix.selection);
+    } catch {
+      // Saved for another kind of selection (--model-selection changed): start afresh too.
+    }
+  }
 }
 
 /** `cheap 74% valid 41%, strong 26% valid 63%`: each model's share of samples and valid rate, for the status line. */
