@@ -15,7 +15,7 @@ import { renderHtmlReport } from '../../src/report/index.js';
 import { summarySchema } from '../../src/run/formats.js';
 import { statusLines } from '../../src/run/progress.js';
 import { Run } from '../../src/run/run.js';
-import { DirectoryStore, MemoryStore } from '../../src/run/store.js';
+import { DirectoryStore, MemoryStore, type RunStore } from '../../src/run/store.js';
 import { FakeSandbox, testConfig, tinyInputs, tinySpec } from './parts.js';
 
 let spec: Awaited<ReturnType<typeof tinySpec>>;
@@ -69,6 +69,10 @@ function mixFor(config: ReturnType<typeof testConfig>, seed = 3) {
   return { llm, meter };
 }
 
+function mixRun(config: ReturnType<typeof testConfig>, llm: ModelMix, store: RunStore, prices?: UsageMeter) {
+  return new Run({ config, spec, inputs: tinyInputs(), sandbox: new FakeSandbox(2), llm, store, prices });
+}
+
 describe('a run with two mock models', () => {
   it('sends prompts by weight and reports each model in events, summary.json, the status line and the report', async () => {
     const config = mixConfig([3, 1], 'weighted');
@@ -81,15 +85,7 @@ describe('a run with two mock models', () => {
     });
     await writeFile(join(dir, 'tiny.py'), '');
     await writeFile(join(dir, 'inputs.txt'), '3\n4\n');
-    const run = new Run({
-      config,
-      spec,
-      inputs: tinyInputs(),
-      sandbox: new FakeSandbox(2),
-      llm,
-      store,
-      prices: meter,
-    });
+    const run = mixRun(config, llm, store, meter);
 
     const result = await run.start();
 
@@ -136,15 +132,7 @@ describe('a run with two mock models', () => {
     const config = mixConfig([1, 1], 'ucb');
     const { llm, meter } = mixFor(config);
     const store = new MemoryStore();
-    const run = new Run({
-      config,
-      spec,
-      inputs: tinyInputs(),
-      sandbox: new FakeSandbox(2),
-      llm,
-      store,
-      prices: meter,
-    });
+    const run = mixRun(config, llm, store, meter);
 
     await run.start();
 
@@ -166,26 +154,12 @@ describe('a run with two mock models', () => {
   it('a resumed run goes on counting per model from its checkpoint', async () => {
     const config = mixConfig([1, 1], 'weighted', { total_llm_samples: 5 });
     const first = new MemoryStore();
-    await new Run({
-      config,
-      spec,
-      inputs: tinyInputs(),
-      sandbox: new FakeSandbox(2),
-      llm: mixFor(config).llm,
-      store: first,
-    }).start();
+    await mixRun(config, mixFor(config).llm, first).start();
     const before = summarySchema.parse(first.reports!.summary).models;
 
     const store = new MemoryStore({ checkpoint: first.checkpoint! });
     const more = mixConfig([1, 1], 'weighted', { total_llm_samples: 10 });
-    await new Run({
-      config: more,
-      spec,
-      inputs: tinyInputs(),
-      sandbox: new FakeSandbox(2),
-      llm: mixFor(more, 4).llm,
-      store,
-    }).start();
+    await mixRun(more, mixFor(more, 4).llm, store).start();
 
     const after = summarySchema.parse(store.reports!.summary).models;
     expect(before.reduce((sum, row) => sum + row.samples, 0)).toBe(40);
