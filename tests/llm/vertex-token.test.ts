@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Fetch } from '../../src/llm/http.js';
+import { Run } from '../../src/run/run.js';
+import { FakeSandbox, testConfig, tinyInputs, tinySpec } from '../run/parts.js';
 import { type FakeServer, type Handler, type Reply, startFakeServer } from './fake-server.js';
 import { apiError, buildModel } from './helpers.js';
 
@@ -268,5 +270,49 @@ describe('Vertex AI token endpoint', () => {
     expect(error.fatal).toBe(true);
     expect(error.message).toMatch(/^Vertex AI credentials are missing or unusable \(.+\): run `gcloud/);
     expect(server.requests).toHaveLength(0);
+  });
+});
+
+describe('a run on Vertex AI', () => {
+  it('goes on through a token-endpoint outage, and stops failed with the fatal error on a refused grant', async () => {
+    const spec = await tinySpec();
+    const config = testConfig({ llm: { provider: 'gemini', check: false }, total_llm_samples: 2 });
+    // Every token expires at once, so each sample renews it: the second renewal meets three 503s.
+    server = await startFakeServer(
+      googleApis(token('ya29.a', 1), unavailable, unavailable, unavailable, token('ya29.b', 1)),
+    );
+    const { fetch } = redirecting();
+    const ok = new Run({
+      config,
+      spec,
+      inputs: tinyInputs(),
+      sandbox: new FakeSandbox(1),
+      llm: vertexModel(fetch).model,
+    });
+    const finished = await ok.start();
+    expect(finished).toMatchObject({ status: 'finished', counts: { samplesOk: 8, samplesFailed: 0 } });
+    await server.close();
+
+    server = await startFakeServer(
+      googleApis({
+        status: 400,
+        json: { error: 'invalid_grant', error_description: 'Invalid JWT Signature.' },
+      }),
+    );
+    const refused = new Run({
+      config,
+      spec,
+      inputs: tinyInputs(),
+      sandbox: new FakeSandbox(1),
+      llm: vertexModel(redirecting().fetch).model,
+    });
+    const failed = await refused.start();
+    // The CLI turns a fatal error into its one-line message and exit 2.
+    expect(failed.status).toBe('failed');
+    expect(failed.error).toMatchObject({ fatal: true });
+    expect((failed.error as Error).message).toMatch(
+      /^Vertex AI credentials were refused \(400, invalid_grant: Invalid JWT Signature\.\)/,
+    );
+    expect(tokenRequests().length).toBeLessThanOrEqual(4);
   });
 });
