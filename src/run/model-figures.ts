@@ -74,7 +74,7 @@ export class ModelFiguresCounter {
     tally.inputTokens += finite(event.inputTokens);
     tally.outputTokens += finite(event.outputTokens);
     if (event.llmLatencyMs !== undefined && Number.isFinite(event.llmLatencyMs)) {
-      tally.latencies.push(event.llmLatencyMs);
+      insertSorted(tally.latencies, Math.round(event.llmLatencyMs));
     }
   }
 
@@ -113,7 +113,9 @@ export class ModelFiguresCounter {
       if (typeof saved !== 'object' || saved === null || !Array.isArray(saved.latencies)) continue;
       const tally = this.tally(model);
       for (const key of TALLY_COUNTS) tally[key] = finite(saved[key]);
-      tally.latencies = saved.latencies.filter((value): value is number => Number.isFinite(value));
+      tally.latencies = saved.latencies
+        .filter((value): value is number => Number.isFinite(value))
+        .sort((a, b) => a - b);
     }
   }
 
@@ -251,9 +253,20 @@ export function modelStatus(figures: readonly ModelFigures[]): string {
     .join(', ');
 }
 
-function median(values: number[]): number | null {
-  if (values.length === 0) return null;
-  const sorted = [...values].sort((a, b) => a - b);
+/** Kept sorted as they come, so the summary written at every checkpoint reads the median directly. */
+function insertSorted(values: number[], value: number): void {
+  let low = 0;
+  let high = values.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (values[mid]! <= value) low = mid + 1;
+    else high = mid;
+  }
+  values.splice(low, 0, value);
+}
+
+function median(sorted: readonly number[]): number | null {
+  if (sorted.length === 0) return null;
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 }
