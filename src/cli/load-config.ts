@@ -36,6 +36,11 @@ export function configFromFlags(options: Record<string, unknown>): Record<string
         parseFlagValue(flag, String(item)),
       );
       setPath(raw, flag.path, Object.assign({}, ...pairs));
+    } else if (flag.kind === 'model-entry') {
+      const entries = (Array.isArray(value) ? value : [value]).map((item) =>
+        parseFlagValue(flag, String(item)),
+      );
+      setPath(raw, flag.path, entries);
     } else {
       setPath(raw, flag.path, typeof value === 'string' ? parseFlagValue(flag, value) : value);
     }

@@ -1,9 +1,9 @@
 /** Loading what every command that runs candidates needs: the env, the spec, the inputs, the evaluator. */
 import { parse as parseDotenv } from 'dotenv';
 import type { Config } from '../config.js';
-import { createLanguageModel } from '../llm/index.js';
+import { createLanguageModel, modelOptionsFromConfig } from '../llm/index.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
-import type { UsageMeter } from '../llm/usage.js';
+import { costOfUsage, type UsageMeter } from '../llm/usage.js';
 import type { Random } from '../random.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
@@ -76,17 +76,13 @@ export function languageModelFor(
 ): LanguageModel {
   const { llm } = config;
   return createLanguageModel({
-    llm: llm.provider,
-    model: llm.model,
+    ...modelOptionsFromConfig(llm),
     env: parts.env,
     random: parts.random,
-    params: llm.params,
     endpoint: llm.openai_endpoint,
-    mockResponsesFile: llm.mock_responses,
     latencyMs: llm.mock_latency_ms,
     faultRate: llm.mock_fault_rate,
     meter: parts.meter,
-    pricePerMillionTokens: llm.price_per_million_tokens,
     retry: {
       maxRetries: llm.max_retries,
       ...(llm.request_timeout === undefined ? {} : { requestTimeoutMs: llm.request_timeout * 1000 }),
@@ -94,13 +90,9 @@ export function languageModelFor(
   });
 }
 
-/** USD for one completion at the model's known or configured price; 0 when unknown. */
+/** USD for one completion at the price of the model that answered; 0 when unknown. */
 export function costOf(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
-  const price = meter.priceOf(llm.modelId);
-  if (!price || !completion.usage) return 0;
-  return (
-    ((completion.usage.inputTokens ?? 0) * price.input +
-      (completion.usage.outputTokens ?? 0) * price.output) /
-    1e6
-  );
+  // `provider:modelId` of the answering model (one of a mix), else the one model's id.
+  const modelId = completion.model ? completion.model.slice(completion.model.indexOf(':') + 1) : llm.modelId;
+  return costOfUsage(meter.priceOf(modelId), completion.usage) ?? 0;
 }

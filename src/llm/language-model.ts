@@ -36,4 +36,19 @@ export interface LanguageModel {
    * (`fatal` for a rejected token or unknown model) otherwise.
    */
   check?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Told how a sample this model answered fared, for a model that learns from it (a mix choosing
+   * its models by UCB, ./mix.ts); `model` is the Completion's. Others leave it out.
+   */
+  observe?(feedback: SampleFeedback): void;
+}
+
+export interface SampleFeedback {
+  /** `provider:modelId`, from `Completion.model`. */
+  model: string;
+  /**
+   * How much the sample helped, in [0, 1]: 1 when its program scored above the best program of
+   * its island (as the island stood when the result came in), 0 when it did not or failed.
+   */
+  reward: number;
 }

@@ -22,6 +22,8 @@ export const MOCK_SEPARATOR = '# ---';
 
 export interface MockModelOptions {
   random: Random;
+  /** `mock` by default; a run mixing several mock models tells them apart by it. */
+  modelId?: string;
   /** Candidate bodies; the built-in cap-set set by default. */
   responses?: readonly string[];
   /** Wait before each answer (abortable). */
@@ -52,7 +54,7 @@ export function createMockModel(options: MockModelOptions): LanguageModel {
 
   return {
     provider: 'mock',
-    modelId: 'mock',
+    modelId: options.modelId ?? 'mock',
 
     async generate(prompt: string, signal?: AbortSignal): Promise<Completion> {
       // Every draw happens before the first await, so the answers depend on the order of the

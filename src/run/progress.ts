@@ -6,12 +6,15 @@ import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
 import { budgetUsage } from './budget.js';
 import { SAMPLE_OUTCOMES } from './formats.js';
+import { type ModelFigures, modelStatus } from './model-figures.js';
 import { type RunStats, totalSamples } from './stats.js';
 
 export interface ProgressSource {
   config: Config;
   stats: RunStats;
   database: ProgramsDatabase;
+  /** Per-model figures; a line of their own when the run mixes models. */
+  models?: readonly ModelFigures[];
 }
 
 // Evaluated outcomes other than ok; LLM failures have their own count in the first line.
@@ -19,7 +22,7 @@ const FAILURE_KINDS = SAMPLE_OUTCOMES.filter(
   (kind) => kind !== 'ok' && kind !== 'llm-error' && kind !== 'not-evaluated',
 );
 
-export function statusLines({ config, stats, database }: ProgressSource): string[] {
+export function statusLines({ config, stats, database, models }: ProgressSource): string[] {
   const seconds = stats.elapsedMs / 1000;
   const ok = stats.outcomes.ok ?? 0;
   const failures = FAILURE_KINDS.filter((kind) => stats.outcomes[kind])
@@ -36,12 +39,14 @@ export function statusLines({ config, stats, database }: ProgressSource): string
     .islandStats()
     .map((island) => (Number.isFinite(island.bestScore) ? formatScore(island.bestScore) : '-'))
     .join(' ');
-  return [
+  const lines = [
     `funsearch  ${formatDuration(seconds)}  best ${formatScore(database.bestScore)}  samples ${totalSamples(stats)} (ok ${stats.samplesOk}, failed ${stats.samplesFailed})  LLM latency ${latency}`,
     `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}`,
     `islands best: ${islands}`,
     `budget: ${budget}`,
   ];
+  if (models && models.length > 1) lines.splice(3, 0, `models: ${modelStatus(models)}`);
+  return lines;
 }
 
 export function progressLine(source: ProgressSource): string {

@@ -78,6 +78,38 @@ describe('user mistakes exit 2 with one line', () => {
       /programs_database\.num_islands: /,
     ));
 
+  it('bad --model-mix entry', () =>
+    expectUserError(
+      withReports([
+        '-s',
+        SPEC,
+        '-t',
+        INPUTS,
+        '--model-mix',
+        'mock=2',
+        '--model-mix',
+        'claude:opus=1',
+        ...run,
+      ]),
+      /^funsearch: --model-mix: unknown provider `claude` \(one of replicate, openai, gemini, starcoder, mock\) in `claude:opus=1`; expected PROVIDER\[:MODEL\]\[=WEIGHT\] \(e\.g\. openai:gpt-4o-mini=3\)$/,
+    ));
+
+  it('a missing token of any model of a mix stops before the run, naming the variable', () =>
+    expectUserError(
+      withReports([
+        '-s',
+        SPEC,
+        '-t',
+        INPUTS,
+        '--model-mix',
+        'mock=3',
+        '--model-mix',
+        'openai:gpt-4o-mini',
+        ...run,
+      ]),
+      /^funsearch: OpenAI needs OPENAI_API_KEY: set it in the environment or \.env/,
+    ));
+
   it('bad config file', () =>
     expectUserError(
       withReports(['-s', SPEC, '-t', INPUTS, '--config', join(dir, 'bad.json'), ...run]),

@@ -96,6 +96,7 @@ describe('openai provider against a local OpenAI-compatible server', () => {
     expect(completion).toEqual({
       text: '  return float(el.count(1))\n',
       usage: { inputTokens: 50, outputTokens: 8 },
+      model: 'openai:bigcode/starcoder2-15b',
     });
     expect(server.requests[0]!.url).toBe('/v1/completions');
     expect(server.requests[0]!.json).toEqual({
