@@ -24,6 +24,13 @@ export interface EvalCacheOptions {
   context: string;
 }
 
+export interface EvaluateOptions {
+  /** Who runs it (the run's sample id), remembered with the outcomes. */
+  origin?: string;
+  /** Called when this call starts waiting for a concurrent run of the same program (maybe more than once). */
+  onWait?: () => void;
+}
+
 /** How a candidate's outcomes were obtained. */
 export type CacheSource = 'sandbox' | 'cache' | 'in-flight';
 
@@ -91,15 +98,16 @@ export class EvalCache {
 
   /**
    * The outcomes of `program`: from the cache, from a concurrent run of the same program (waited
-   * for, without taking an evaluation slot), or by calling `run`, which takes the slot and runs
-   * the sandbox. `run` resolving undefined means it did not run (the run is stopping): nothing is
-   * cached and concurrent waiters get undefined too. If `run` throws, its caller gets the error
-   * and each waiter tries again on its own (one of them runs it), as it would without the cache.
+   * for: `onWait` is called first, so the caller can give up its evaluation slot meanwhile), or by
+   * calling `run`, which takes the slot and runs the sandbox. `run` resolving undefined means it did
+   * not run (the run is stopping): nothing is cached and concurrent waiters get undefined too. If
+   * `run` throws, its caller gets the error and each waiter tries again on its own (one of them
+   * runs it), as it would without the cache.
    */
   async evaluate(
     program: string,
     run: () => Promise<Outcome[] | undefined>,
-    origin?: string,
+    { origin, onWait }: EvaluateOptions = {},
   ): Promise<CachedOutcomes | undefined> {
     const key = EvalCache.keyOf(program);
     for (;;) {
@@ -107,6 +115,7 @@ export class EvalCache {
       if (entry) return reuse(entry, 'cache');
       const pending = this.running.get(key);
       if (!pending) break;
+      onWait?.();
       let settled: Awaited<Running>;
       try {
         settled = await pending;

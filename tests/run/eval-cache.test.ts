@@ -27,9 +27,9 @@ describe('EvalCache', () => {
   it('runs a program once and reuses its outcomes for repeats, comments and blank lines aside', async () => {
     const cache = new EvalCache({ maxEntries: 10, context: CONTEXT });
     const sandbox = counter(() => [ok(3, 40), ok(4, 60)]);
-    const first = await cache.evaluate(program(2), sandbox.run(program(2)), 's1');
+    const first = await cache.evaluate(program(2), sandbox.run(program(2)), { origin: 's1' });
     const repeat = `# a comment\ndef priority(x):\n\n  return x * 2   # same\n`;
-    const second = await cache.evaluate(repeat, sandbox.run(repeat), 's2');
+    const second = await cache.evaluate(repeat, sandbox.run(repeat), { origin: 's2' });
     expect(sandbox.runs).toEqual([program(2)]);
     expect(first).toMatchObject({ source: 'sandbox', origin: 's1', savedMs: 0 });
     expect(second).toEqual({ outcomes: [ok(3, 40), ok(4, 60)], source: 'cache', origin: 's1', savedMs: 100 });
@@ -74,10 +74,15 @@ describe('EvalCache', () => {
         release = resolve;
       });
     };
-    const first = cache.evaluate(program(1), slow, 's1');
-    const second = cache.evaluate(`${program(1)}# repeat\n`, slow, 's2');
+    const waits: string[] = [];
+    const first = cache.evaluate(program(1), slow, { origin: 's1', onWait: () => waits.push('s1') });
+    const second = cache.evaluate(`${program(1)}# repeat\n`, slow, {
+      origin: 's2',
+      onWait: () => waits.push('s2'),
+    });
     await new Promise((resolve) => setImmediate(resolve));
     expect(runs).toBe(1);
+    expect(waits).toEqual(['s2']);
     release([ok(7, 30)]);
     expect(await first).toMatchObject({ source: 'sandbox', outcomes: [ok(7, 30)] });
     expect(await second).toEqual({ source: 'in-flight', origin: 's1', outcomes: [ok(7, 30)], savedMs: 30 });
@@ -123,7 +128,7 @@ describe('EvalCache', () => {
 
   it('survives a JSON round trip with its entries and their order', async () => {
     const cache = new EvalCache({ maxEntries: 3, context: CONTEXT });
-    for (const n of [1, 2, 3]) await cache.evaluate(program(n), async () => [ok(n)], `s${n}`);
+    for (const n of [1, 2, 3]) await cache.evaluate(program(n), async () => [ok(n)], { origin: `s${n}` });
     cache.get(EvalCache.keyOf(program(1))); // 1 becomes the most recent
     const json = JSON.parse(JSON.stringify(cache));
     const { cache: restored, note } = EvalCache.restore(json, { maxEntries: 3, context: CONTEXT });
