@@ -24,6 +24,8 @@ export interface SummaryContext {
   testInputs: string[];
   startedAt: string;
   concurrency: Summary['concurrency'];
+  /** The evaluation cache's size now; undefined when it is off. */
+  evalCache?: { entries: number; maxEntries: number; evictions: number } | undefined;
 }
 
 export function buildSummary(context: SummaryContext): Summary {
@@ -69,7 +71,16 @@ export function buildSummary(context: SummaryContext): Summary {
       staleDropped: database.staleResultsDropped,
       islandResets: database.resetCount,
       notEvaluated: stats.notEvaluated,
+      sandboxRuns: stats.sandboxRuns,
+      cacheHits: stats.cacheHits,
     },
+    evalCache: context.evalCache
+      ? {
+          ...context.evalCache,
+          repeatRate: repeatRate(stats),
+          sandboxSecondsSaved: stats.sandboxMsSaved / 1000,
+        }
+      : null,
     concurrency: context.concurrency,
     tokens: {
       input: stats.inputTokens,
@@ -92,6 +103,12 @@ export function buildSummary(context: SummaryContext): Summary {
     updatedAt: new Date().toISOString(),
     config: config as unknown as Record<string, unknown>,
   };
+}
+
+/** The share of candidates that reached the sandbox stage and were repeats (0 before any). */
+export function repeatRate(stats: Pick<RunStats, 'sandboxRuns' | 'cacheHits'>): number {
+  const total = stats.sandboxRuns + stats.cacheHits;
+  return total > 0 ? stats.cacheHits / total : 0;
 }
 
 export function buildReports(context: SummaryContext): RunReports {
