@@ -9,7 +9,7 @@ import { functionToString } from '../spec/program.js';
 import type { StopReason } from './budget.js';
 import { budgetUsage } from './budget.js';
 import { FORMAT_VERSIONS, type RunStatus, type Summary } from './formats.js';
-import { type RunStats, totalSamples } from './stats.js';
+import { type RunStats, repeatRate, totalSamples } from './stats.js';
 import type { RunReports } from './store.js';
 
 export interface SummaryContext {
@@ -103,12 +103,6 @@ export function buildSummary(context: SummaryContext): Summary {
     updatedAt: new Date().toISOString(),
     config: config as unknown as Record<string, unknown>,
   };
-}
-
-/** The share of candidates that reached the sandbox stage and were repeats (0 before any). */
-export function repeatRate(stats: Pick<RunStats, 'sandboxRuns' | 'cacheHits'>): number {
-  const total = stats.sandboxRuns + stats.cacheHits;
-  return total > 0 ? stats.cacheHits / total : 0;
 }
 
 export function buildReports(context: SummaryContext): RunReports {

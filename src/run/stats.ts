@@ -68,3 +68,9 @@ export function countOutcome(stats: RunStats, kind: string): void {
 export function totalSamples(stats: RunStats): number {
   return stats.samplesOk + stats.samplesFailed;
 }
+
+/** The share of candidates past the rejection checks that were repeats, reused from the cache (0 before any). */
+export function repeatRate(stats: Pick<RunStats, 'sandboxRuns' | 'cacheHits'>): number {
+  const total = stats.sandboxRuns + stats.cacheHits;
+  return total > 0 ? stats.cacheHits / total : 0;
+}

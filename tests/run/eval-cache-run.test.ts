@@ -251,10 +251,12 @@ describe('funsearch run', () => {
     ...['--samples-per-prompt', '2', '--total-llm-samples', '5', '--log-level', 'warn'],
     ...['--report-dir', reports, ...more],
   ];
-  const summaryOf = async (reports: string) => {
+  const runFile = async (reports: string, name: string) => {
     const [runDir] = await readdir(reports);
-    return summarySchema.parse(JSON.parse(await readFile(join(reports, runDir!, 'summary.json'), 'utf8')));
+    return readFile(join(reports, runDir!, name), 'utf8');
   };
+  const summaryOf = async (reports: string) =>
+    summarySchema.parse(JSON.parse(await runFile(reports, 'summary.json')));
 
   it('reuses repeats by default and runs everything with --no-eval-cache', { timeout: 240_000 }, async () => {
     const on = await runCli(args(join(dir, 'on')));
@@ -275,5 +277,16 @@ describe('funsearch run', () => {
     expect(without.evalCache).toBeNull();
     expect(withCache.config).toMatchObject({ eval_cache: { enabled: true } });
     expect(without.config).toMatchObject({ eval_cache: { enabled: false } });
+
+    // The report shows the repeat rate and the sandbox time saved, as summary.json has them.
+    const page = await runFile(join(dir, 'on'), 'report.html');
+    expect(page).toContain(`data-field="repeatRate" data-value="${withCache.evalCache!.repeatRate}"`);
+    expect(page).toContain(`data-field="cacheHits" data-value="${withCache.counts.cacheHits}"`);
+    expect(page).toContain(
+      `data-field="sandboxSecondsSaved" data-value="${withCache.evalCache!.sandboxSecondsSaved}"`,
+    );
+    expect(withCache.evalCache!.sandboxSecondsSaved).toBeGreaterThan(0);
+    const plainPage = await runFile(join(dir, 'off'), 'report.html');
+    expect(plainPage).toMatch(/data-field="repeatRate" data-value="">off</);
   });
 });
