@@ -21,7 +21,7 @@ import type { Outcome, Sandbox } from '../sandbox/sandbox.js';
 import type { Program } from '../spec/program.js';
 import { budgetStopReason, type StopReason, samplerHasPrompts } from './budget.js';
 import { Channel } from './channel.js';
-import { type CacheSource, contextFingerprint, EvalCache } from './eval-cache.js';
+import { contextFingerprint, EvalCache } from './eval-cache.js';
 import { type CandidateResult, Evaluator } from './evaluator.js';
 import {
   type Checkpoint,
@@ -122,10 +122,6 @@ interface Sample {
 const HTML_REPORT_INTERVAL_MS = 60_000;
 /** The checkpoint's `extras` key of the evaluation cache. */
 const EVAL_CACHE_EXTRA = 'evalCache';
-
-function isReuse(source: CacheSource): boolean {
-  return source !== 'sandbox';
-}
 
 export class Run {
   private readonly config: Config;
@@ -553,7 +549,7 @@ export class Run {
       );
       if (!got) throw signal.reason ?? new Error('the run stopped before this sample could be evaluated');
       const result = this.evaluator.result(candidate.fn, candidate.program, got.outcomes);
-      return isReuse(got.source)
+      return got.source !== 'sandbox'
         ? { result, reused: { ...(got.origin ? { origin: got.origin } : {}), savedMs: got.savedMs } }
         : { result };
     } finally {
