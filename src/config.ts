@@ -32,12 +32,15 @@ export const programsDatabaseConfigSchema = z
   })
   .strict();
 
-export const SANDBOX_KINDS = ['docker', 'process'] as const;
+export const SANDBOX_KINDS = ['docker', 'process', 'bwrap'] as const;
 export const LLM_PROVIDERS = ['replicate', 'openai', 'gemini', 'starcoder', 'mock'] as const;
 
 export const sandboxConfigSchema = z
   .object({
-    /** `docker` (a warm pool of locked-down containers) or `process` (host python3; not a security boundary). */
+    /**
+     * `docker` (a warm pool of locked-down containers), `bwrap` (host python3 inside bubblewrap
+     * namespaces, no daemon) or `process` (host python3; not a security boundary).
+     */
     kind: z.enum(SANDBOX_KINDS).default('docker'),
     /** Memory limit per container (and per candidate in the process sandbox), MiB. */
     memory_mb: positiveInt.default(512),

@@ -1,8 +1,6 @@
 /** Loading what every command that runs candidates needs: the env, the spec, the inputs, the evaluator. */
-import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
 import { createLanguageModel } from '../llm/index.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
 import type { UsageMeter } from '../llm/usage.js';
@@ -13,6 +11,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import { parseSpec } from '../spec/parse.js';
 import { initParser } from '../spec/parser.js';
 import type { Program } from '../spec/program.js';
+import { readUserFile, readUserFileIfPresent } from '../user-file.js';
 
 export interface LoadedSpec {
   specFile: string;
@@ -23,14 +22,11 @@ export interface LoadedSpec {
 }
 
 export async function loadSpec(specFile: string): Promise<LoadedSpec> {
-  let specText: string;
-  try {
-    specText = await readFile(specFile, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${specFile}: cannot read the specification file (${(error as NodeJS.ErrnoException).code ?? error}); check -s/--specification-file`,
-    );
-  }
+  const specText = await readUserFile({
+    path: specFile,
+    what: 'the specification file',
+    fix: 'check -s/--specification-file',
+  });
   await initParser();
   const { program, functionToEvolve, functionToRun } = parseSpec(specText, specFile);
   return { specFile, specText, program, functionToEvolve, functionToRun };
@@ -49,17 +45,10 @@ export async function loadEnv(
   envFile: string | undefined,
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, string | undefined>> {
-  const file = envFile ?? '.env';
-  let fromFile: Record<string, string> = {};
-  try {
-    fromFile = parseDotenv(await readFile(file, 'utf8'));
-  } catch (error) {
-    if (envFile !== undefined || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new UserError(
-        `${file}: cannot read the env file (${(error as NodeJS.ErrnoException).code ?? error}); check --env-file`,
-      );
-    }
-  }
+  const file = { path: envFile ?? '.env', what: 'the env file', fix: 'check --env-file' };
+  // The default `.env` may be absent; a file named with --env-file must exist.
+  const text = envFile === undefined ? await readUserFileIfPresent(file) : await readUserFile(file);
+  const fromFile = text === undefined ? {} : parseDotenv(text);
   return { ...fromFile, ...processEnv };
 }
 

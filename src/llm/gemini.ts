@@ -2,12 +2,12 @@
  * Gemini through `@google/genai`, either with a Gemini API key or on Vertex AI (Google Cloud
  * project, location and Application Default Credentials). Gemini succeeds the PaLM 2 code models
  * (code-bison, code-gecko) on Vertex AI that the original README names; Google retired those.
- * Gemini models are instruction-tuned, so they get the chat treatment: a system instruction and
- * the body extracted from the answer.
+ * Gemini models are instruction-tuned, so they get the chat treatment: a system instruction, and
+ * the answer's code block as the sample.
  */
 import { type GenerateContentResponse, GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
+import { CHAT_SYSTEM_PROMPT, chatAnswerCode } from './chat.js';
 import { credentialFixFor, LlmApiError, malformedError, type ProviderHints } from './errors.js';
-import { CHAT_SYSTEM_PROMPT, extractFunctionBody } from './extract.js';
 import { type Fetch, throwingFetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
@@ -144,7 +144,7 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
       } catch (error) {
         throw mapError(error, signal, call.sent);
       }
-      return { text: extractFunctionBody(answerText(hints, response), prompt), usage: usageOf(response) };
+      return { text: chatAnswerCode(answerText(hints, response)), usage: usageOf(response) };
     },
 
     async check(signal?: AbortSignal): Promise<void> {

@@ -13,8 +13,8 @@ export interface TokenUsage {
 
 export interface Completion {
   /**
-   * The sample: a continuation of the prompt (completion models), or for chat models the body of
-   * the next version extracted from the answer and indented like the prompt.
+   * The sample as the model wrote it: a continuation of the prompt (completion models), or for chat
+   * models the code of the answer's first fenced block. src/spec/ shapes it into a body.
    */
   text: string;
   usage?: TokenUsage;

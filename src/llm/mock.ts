@@ -4,9 +4,9 @@
  * stands in for a real API; a share of answers can be faults (retryable errors, hangs, garbage,
  * empty text) to exercise the machinery around the model.
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Random } from '../random.js';
+import { readUserFileSync } from '../user-file.js';
 import { sleep as realSleep, type Sleep, waitForAbort } from './abort.js';
 import { LlmApiError } from './errors.js';
 import type { Completion, LanguageModel } from './language-model.js';
@@ -97,12 +97,7 @@ function garbage(random: Random): string {
  * `# ---` (blank-only pieces are dropped; each body keeps its indentation).
  */
 export function loadMockResponses(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UserError(`Cannot read the mock responses file ${path}: ${(error as Error).message}`);
-  }
+  const text = readUserFileSync({ path, what: 'the mock responses file', fix: 'check --mock-responses' });
   return parseMockResponses(text, path);
 }
 

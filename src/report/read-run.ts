@@ -290,7 +290,3 @@ function parseEvent(line: string): RunEvent | undefined {
   if (r.resetFounders) event.resetFounders = r.resetFounders;
   return event;
 }
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
-}
