@@ -2,9 +2,8 @@
  * The bwrap sandbox (`--sandbox bwrap`): the warm harness inside bubblewrap, its probe and the
  * one-line fixes when bubblewrap cannot run. The hostile suite (hostile.test.ts) runs against it too.
  *
- * Runtime tests skip (reason in the name) when bubblewrap cannot run here and CI is not true;
- * under CI=true they run and fail. (tests/helpers/system.ts with shared probes is not on main yet,
- * so this file asks the sandbox's own memoised probe.)
+ * Runtime tests need a working bubblewrap (tests/helpers/system.ts decides: skipped outside CI,
+ * failed under CI=true).
  */
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
@@ -13,9 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
-import { bubblewrapProbe, probeBubblewrap, requireBubblewrap } from '../../src/sandbox/bwrap-probe.js';
+import { probeBubblewrap, requireBubblewrap } from '../../src/sandbox/bwrap-probe.js';
 import { dockerUnreachableHint } from '../../src/sandbox/docker-client.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { describeWithSystem } from '../helpers/system.js';
 import { hostEvaluate, job, only, SPEC } from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_BWRAP_TOKEN_must_not_leak';
@@ -32,13 +32,11 @@ const scoreOf = async (
   return outcome.score;
 };
 
-const probe = await bubblewrapProbe();
-const skip = probe.ok || process.env.CI === 'true' ? null : `bubblewrap cannot run here: ${probe.problem}`;
 const asRoot = process.getuid?.() === 0;
 /** A uid no account uses, to run bubblewrap as an ordinary user when the tests run as root. */
 const ORDINARY = { uid: 0x5f000000 + (process.pid & 0xffff), gid: 0x5f000000 + (process.pid & 0xffff) };
 
-describe.skipIf(skip !== null)(`bwrap sandbox${skip ? ` (skipped: ${skip})` : ''}`, () => {
+await describeWithSystem('bwrap', 'bwrap sandbox', () => {
   let sandbox: Sandbox;
   const planted = join(homedir(), `.funsearch-bwrap-test-${process.pid}`);
   beforeAll(async () => {
@@ -128,47 +126,52 @@ describe.skipIf(skip !== null)(`bwrap sandbox${skip ? ` (skipped: ${skip})` : ''
   });
 });
 
-describe.skipIf(skip !== null || !asRoot)(
-  'bwrap sandbox as an ordinary user (the user-namespace path)',
-  () => {
-    // As root the sandbox changes uid instead; this is the path a cluster user takes. The system
-    // python3 (root's may live under a home an ordinary user cannot enter) runs the harness.
-    let sandbox: BwrapSandbox;
-    beforeAll(async () => {
-      sandbox = new BwrapSandbox({
-        config,
-        poolSize: 1,
-        probe: { user: ORDINARY, python: '/usr/bin/python3' },
-      });
-      await sandbox.start();
+function asOrdinaryUser(): void {
+  // As root the sandbox changes uid instead; this is the path a cluster user takes. The system
+  // python3 (root's may live under a home an ordinary user cannot enter) runs the harness.
+  let sandbox: BwrapSandbox;
+  beforeAll(async () => {
+    sandbox = new BwrapSandbox({
+      config,
+      poolSize: 1,
+      probe: { user: ORDINARY, python: '/usr/bin/python3' },
     });
-    afterAll(async () => {
-      await sandbox?.close();
-    });
+    await sandbox.start();
+  });
+  afterAll(async () => {
+    await sandbox?.close();
+  });
 
-    it('runs candidates as uid 65534 inside a user namespace, with no network and pid 1 as parent', async () => {
-      expect(await scoreOf(sandbox, '    return os.getuid()')).toBe(65534);
-      expect(await scoreOf(sandbox, '    return os.getppid()')).toBe(1);
-      const connect =
-        "    import socket\n    try:\n        socket.create_connection(('127.0.0.1', 22), timeout=1).close()\n        return 1\n    except OSError:\n        return 0";
-      expect(await scoreOf(sandbox, connect)).toBe(0);
-    });
+  it('runs candidates as uid 65534 inside a user namespace, with no network and pid 1 as parent', async () => {
+    expect(await scoreOf(sandbox, '    return os.getuid()')).toBe(65534);
+    expect(await scoreOf(sandbox, '    return os.getppid()')).toBe(1);
+    const connect =
+      "    import socket\n    try:\n        socket.create_connection(('127.0.0.1', 22), timeout=1).close()\n        return 1\n    except OSError:\n        return 0";
+    expect(await scoreOf(sandbox, connect)).toBe(0);
+  });
 
-    it('bounds a fork bomb with its process limit and still serves the next candidate', async () => {
-      const bomb = only(
-        await sandbox.runBatch(
-          job(
-            'import os\n\n\ndef evaluate(n):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass',
-            ['3'],
-            1,
-          ),
+  it('bounds a fork bomb with its process limit and still serves the next candidate', async () => {
+    const bomb = only(
+      await sandbox.runBatch(
+        job(
+          'import os\n\n\ndef evaluate(n):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass',
+          ['3'],
+          1,
         ),
-      );
-      expect(bomb.kind).toBe('timeout');
-      expect(await scoreOf(sandbox, '    return n + 1')).toBe(4);
-    });
-  },
-);
+      ),
+    );
+    expect(bomb.kind).toBe('timeout');
+    expect(await scoreOf(sandbox, '    return n + 1')).toBe(4);
+  });
+}
+// Only root can run bubblewrap under a uid of its choosing; other users take this path anyway.
+if (asRoot)
+  await describeWithSystem(
+    'bwrap',
+    'bwrap sandbox as an ordinary user (the user-namespace path)',
+    asOrdinaryUser,
+  );
+else describe.skip('bwrap sandbox as an ordinary user (run as root to test this path)', asOrdinaryUser);
 
 describe('bwrap probe: one line with the fix when bubblewrap cannot run', () => {
   let dir: string;

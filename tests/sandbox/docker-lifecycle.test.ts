@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import {
@@ -13,10 +13,8 @@ import {
   type Sandbox,
   sweepLeftovers,
 } from '../../src/sandbox/index.js';
-import { dockerUnavailable, SPEC, sessionContainers, TEST_IMAGE } from './programs.js';
-
-const unavailable = await dockerUnavailable();
-if (unavailable) console.warn(`SKIPPING Docker lifecycle tests: ${unavailable}`);
+import { describeWithSystem } from '../helpers/system.js';
+import { SPEC, sessionContainers, TEST_IMAGE } from './programs.js';
 
 const config = parseConfig({ docker_image: TEST_IMAGE, sandbox: { memory_mb: 256 } });
 const docker = new Docker();
@@ -44,7 +42,7 @@ async function exists(id: string): Promise<boolean> {
   }
 }
 
-describe.skipIf(!!unavailable)('docker sandbox lifecycle', () => {
+await describeWithSystem(['docker', 'sandbox-image'], 'docker sandbox lifecycle', () => {
   const cleanup: string[] = [];
   const images: string[] = [];
   afterAll(async () => {

@@ -4,15 +4,16 @@
  * and a search of the host's /proc for any process the case left behind. One sandbox per describe
  * block serves every case, so state leaking from one candidate to the next is tested too.
  *
- * Docker and bwrap cases skip (with the reason in the suite name) only when no engine answers, or
- * bubblewrap cannot run here, and CI is not set; under CI=true either fails them instead.
+ * The Docker suite needs an engine and the test image, the bwrap suite a working bubblewrap
+ * (tests/helpers/system.ts decides: skipped outside CI, failed under CI=true).
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
-import { bubblewrapProbe, createSandbox } from '../../src/sandbox/index.js';
+import { createSandbox } from '../../src/sandbox/index.js';
 import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
+import { describeWithSystem, SANDBOX_TEST_IMAGE, type SystemPart } from '../helpers/system.js';
 import {
   accepts,
   descendantsOf,
@@ -38,34 +39,24 @@ import {
 const LABEL = 'funsearch.run';
 const MEMORY_MB = 256;
 const config = parseConfig({
-  docker_image: 'funsearch-base:local',
+  docker_image: SANDBOX_TEST_IMAGE,
   num_evaluators: 2,
   timeout: 2,
   sandbox: { memory_mb: MEMORY_MB },
 });
 
 const docker = new Docker();
-// Bounded: an unreachable DOCKER_HOST must not hang the collection of the whole file.
-const engineAnswers = await Promise.race([
-  docker.ping().then(
-    () => true,
-    () => false,
-  ),
-  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
-]);
-const dockerSkip =
-  engineAnswers || process.env.CI === 'true' ? null : 'no Docker engine answers (docker ping failed)';
-// tests/helpers/system.ts (shared memoised probes) is not on main yet: the sandbox's own probe.
-const bwrap = await bubblewrapProbe();
-const bwrapSkip =
-  bwrap.ok || process.env.CI === 'true' ? null : `bubblewrap cannot run here: ${bwrap.problem}`;
-const skips: Record<SandboxKind, string | null> = { docker: dockerSkip, process: null, bwrap: bwrapSkip };
+
+const needs: Record<SandboxKind, readonly SystemPart[]> = {
+  docker: ['docker', 'sandbox-image'],
+  process: [],
+  bwrap: ['bwrap'],
+};
 
 for (const kind of ['docker', 'process', 'bwrap'] as const) {
-  const suiteSkip = skips[kind];
-  const suiteName = `hostile candidates against the ${kind} sandbox${suiteSkip ? ` (skipped: ${suiteSkip})` : ''}`;
+  const suiteName = `hostile candidates against the ${kind} sandbox`;
 
-  describe.skipIf(suiteSkip !== null)(suiteName, () => {
+  await describeWithSystem(needs[kind], suiteName, () => {
     const environment = new HostileEnvironment();
     const tags: string[] = [];
     let sandbox: Sandbox | undefined;

@@ -65,23 +65,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, limitMs
   }
 }
 
-export const TEST_IMAGE = 'funsearch-base:local';
-
-/** Why Docker tests cannot run here, or undefined when an engine answers and the image exists. */
-export async function dockerUnavailable(): Promise<string | undefined> {
-  const docker = new Docker();
-  try {
-    await docker.ping();
-  } catch (error) {
-    return `no Docker engine answers (${(error as Error).message})`;
-  }
-  try {
-    await docker.getImage(TEST_IMAGE).inspect();
-  } catch {
-    return `image ${TEST_IMAGE} is missing (scripts/offline-base-image.sh builds it)`;
-  }
-  return undefined;
-}
+export { SANDBOX_TEST_IMAGE as TEST_IMAGE } from '../helpers/system.js';
 
 /** Ids of the containers carrying `funsearch.run=<session>`. */
 export async function sessionContainers(session: string): Promise<string[]> {
