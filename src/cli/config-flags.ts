@@ -249,6 +249,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     kind: 'switch-off',
     description:
       'run every candidate in the sandbox, repeats too (for specs whose scores are not deterministic)',
+    defaultText: 'cache on',
   },
   {
     flag: 'eval-cache-entries',
