@@ -48,6 +48,9 @@ const config = parseConfig({
   seed: 1,
   budget: { duration: SECONDS },
   llm: { provider: 'mock', mock_latency_ms: LATENCY_MS },
+  // Every sample reaches the sandbox, so the bound (the sandbox's own rate) means what it says;
+  // the evaluation cache has its own section below.
+  eval_cache: { enabled: false },
 });
 // The run closes its own sandbox when it ends; the sandbox's own rate is measured on a second one.
 const runSandbox = createSandbox({ kind: 'docker', config, logger: quiet });
