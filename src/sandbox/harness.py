@@ -32,7 +32,6 @@ import signal
 import stat
 import struct
 import sys
-import tempfile
 import time
 import traceback
 import types
@@ -43,6 +42,7 @@ MAX_RESULT_LINE = 64 * 1024
 MAX_REASON = 500
 EXACT_INT_LIMIT = 2**53
 CLEANUP_SECONDS = 2.0
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "process"
 CFG = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
@@ -76,7 +76,7 @@ import dataclasses  # noqa: E402,F401
 import functools  # noqa: E402,F401
 import heapq  # noqa: E402,F401
 import itertools  # noqa: E402,F401
-import random  # noqa: E402
+import random  # noqa: E402,F401
 import typing  # noqa: E402,F401
 
 try:
@@ -131,7 +131,7 @@ class FrameReader:
         return True
 
     def take(self):
-        """Returns the next complete message, or None."""
+        """Returns the next complete message and its JSON text, or None."""
         if len(self.buf) < 4:
             return None
         (size,) = struct.unpack(">I", self.buf[:4])
@@ -141,7 +141,22 @@ class FrameReader:
             return None
         data = bytes(self.buf[4 : 4 + size])
         del self.buf[: 4 + size]
-        return json.loads(data)
+        return json.loads(data), data
+
+
+def read_small(path):
+    """The text of a small file (/proc, cgroup), read with plain system calls: an open() builds a
+    buffered text stack, and every page it touches after a fork costs a copy-on-write fault."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks).decode("utf-8", "replace")
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,11 +174,7 @@ def close_fds_except(keep):
 
 
 def vm_size_bytes():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    return int(read_small("/proc/self/statm").split()[0]) * PAGE_SIZE
 
 
 def processes_of(uid):
@@ -174,8 +185,7 @@ def processes_of(uid):
         if not name.isdigit():
             continue
         try:
-            with open("/proc/%s/status" % name) as f:
-                fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            fields = dict(line.split(":", 1) for line in read_small("/proc/%s/status" % name).splitlines() if ":" in line)
         except (OSError, ValueError):
             continue
         if fields.get("State", "").split()[:1] == ["Z"]:
@@ -211,8 +221,11 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # when memory runs out, the candidate goes first, not the harness
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")  # when memory runs out, the candidate goes first, not the harness
+        finally:
+            os.close(fd)
     except OSError:
         pass
     os.chdir(workdir)
@@ -225,9 +238,9 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
         # RLIMIT_NPROC counts every process of the user; in a container the pids cgroup does this.
         set_limit(resource.RLIMIT_NPROC, len(processes_of(os.getuid())) + PIDS_LIMIT)
 
-    # The warm parent seeded these once; without a reseed every candidate would draw the same
-    # numbers. (numpy's argument-less seed() costs ~20 ms in a fresh fork; an explicit seed does not.)
-    random.seed()
+    # The warm parent seeded numpy once; without a reseed every candidate would draw the same
+    # numbers. (Python's `random` reseeds itself in a forked child. numpy's argument-less seed()
+    # costs ~20 ms in a fresh fork; an explicit seed does not.)
     if numpy is not None:
         numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
 
@@ -375,11 +388,26 @@ def run_candidate(job, score_fd):
 # The harness side of a job.
 
 
+_WORKDIR_NUMBERS = itertools.count()
+
+
+def make_workdir():
+    """A fresh private directory for one job. Numbered, not random: tempfile's name generator
+    costs more after each fork than the rest of the job's bookkeeping."""
+    while True:
+        path = os.path.join(WORK_ROOT, "job-%d" % next(_WORKDIR_NUMBERS))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue  # in process mode a candidate can write to WORK_ROOT: take the next number
+
+
 class Spare:
     """A child forked ahead of time, waiting for its job: the fork is off the critical path."""
 
     def __init__(self):
-        self.workdir = tempfile.mkdtemp(prefix="job-", dir=WORK_ROOT)
+        self.workdir = make_workdir()
         job_r, self.job_w = os.pipe()
         self.score_r, score_w = os.pipe()
         self.out_r, out_w = os.pipe()
@@ -425,12 +453,12 @@ class Spare:
 def read_oom_kills():
     for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
         try:
-            with open(path) as f:
-                for line in f:
-                    if line.startswith("oom_kill "):
-                        return int(line.split()[1])
+            text = read_small(path)
         except OSError:
             continue
+        for line in text.splitlines():
+            if line.startswith("oom_kill "):
+                return int(line.split()[1])
     return None
 
 
@@ -459,17 +487,15 @@ def kill_candidates(spare):
 
 def children_of(pid):
     try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(p) for p in f.read().split()]
+        return [int(p) for p in read_small("/proc/%d/task/%d/children" % (pid, pid)).split()]
     except OSError:
         pass
     found = []  # kernels without CONFIG_PROC_CHILDREN: scan every process's parent
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                with open("/proc/%s/stat" % name) as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(name))
+                if int(read_small("/proc/%s/stat" % name).rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(name))
             except (OSError, ValueError, IndexError):
                 pass
     return found
@@ -527,8 +553,7 @@ def cleanup(spare):
 
 def is_zombie(pid):
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        return read_small("/proc/%d/stat" % pid).rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return True
 
@@ -548,8 +573,7 @@ def container_tasks():
     if not _PIDS_CURRENT:
         return None
     try:
-        with open(_PIDS_CURRENT) as f:
-            return int(f.read())
+        return int(read_small(_PIDS_CURRENT))
     except (OSError, ValueError):
         return None
 
@@ -617,8 +641,7 @@ def remove_ipc_objects():
         ("sem", lambda i: _libc.semctl(i, 0, IPC_RMID)),
     ):
         try:
-            with open("/proc/sysvipc/" + kind) as f:
-                rows = f.read().splitlines()[1:]
+            rows = read_small("/proc/sysvipc/" + kind).splitlines()[1:]
         except OSError:
             continue
         for row in rows:
@@ -647,21 +670,14 @@ def death_outcome(spare, oom_before):
 
 
 class Job:
-    def __init__(self, message, spare, stdin_reader):
+    def __init__(self, message, data, spare, stdin_reader):
         self.id = message["id"]
         self.inputs = list(message["inputs"])
         self.timeout = float(message["timeout"])
         self.spare = spare
         self.stdin = stdin_reader
         self.deferred = []  # frames that arrived during the job and are not for it
-        self.payload = json.dumps(
-            {
-                "program": message["program"],
-                "function": message["function"],
-                "inputs": self.inputs,
-                "timeout": self.timeout,
-            }
-        ).encode()
+        self.payload = data  # the child reads "program", "function", "inputs" and "timeout" from it
 
     def run(self):
         spare = self.spare
@@ -769,13 +785,13 @@ class Job:
                     kill_candidates(spare)
                     raise SystemExit(0)  # the host is gone
                 while True:
-                    message = self.stdin.take()
-                    if message is None:
+                    frame = self.stdin.take()
+                    if frame is None:
                         break
-                    if message.get("type") == "cancel" and message.get("id") == self.id:
+                    if frame[0].get("type") == "cancel" and frame[0].get("id") == self.id:
                         cancelled = True
                     else:
-                        self.deferred.append(message)
+                        self.deferred.append(frame)
                 if cancelled:
                     break
             drain_output()
@@ -884,18 +900,18 @@ def main():
     spare = Spare()
     while True:
         while not pending:
-            message = stdin.take()
-            if message is not None:
-                pending.append(message)
+            frame = stdin.take()
+            if frame is not None:
+                pending.append(frame)
                 break
             select.select([0], [], [])
             if not stdin.fill():
                 cleanup(spare)
                 return
-        message = pending.pop(0)
+        message, data = pending.pop(0)
         if message.get("type") != "job":
             continue  # a late cancel for a finished job
-        job = Job(message, spare, stdin)
+        job = Job(message, data, spare, stdin)
         spare = None
         job.run()
         pending.extend(job.deferred)
