@@ -20,6 +20,7 @@ A job's result (one outcome per input run; the run stops at the first failing in
 only after every process of the candidate is dead and its files are gone.
 """
 
+import _signal
 import ctypes
 import errno
 import gc
@@ -101,11 +102,52 @@ else:
 
 
 # ---------------------------------------------------------------------------------------------
+# JSON, with json's C scanner and encoder called directly: the Python wrappers of json.loads and
+# json.dumps (and the encoder they build per call) touch enough pages to cost a candidate more
+# copy-on-write faults than the rest of its bookkeeping. Same grammar; NaN and Infinity are refused
+# both ways.
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def _unencodable(value):
+    raise TypeError("%s is not JSON serializable" % type(value).__name__)
+
+
+_SCAN = json.JSONDecoder(parse_constant=_reject_constant).scan_once
+if json.encoder.c_make_encoder is not None:
+    _ENCODE = json.encoder.c_make_encoder(
+        None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+
+    def to_json(value):
+        return "".join(_ENCODE(value, 0)).encode()
+else:  # a Python built without the _json accelerator
+
+    def to_json(value):
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+def from_json(data):
+    """The value of exactly one JSON document in UTF-8 `data`; ValueError otherwise."""
+    text = data.decode("utf-8")
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        raise ValueError("not a JSON document") from None
+    if end != len(text):
+        raise ValueError("data after the JSON document")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
 # Framing on the harness's own stdin/stdout.
 
 
 def write_frame(message):
-    data = json.dumps(message, ensure_ascii=True, allow_nan=False).encode()
+    data = to_json(message)
     buf = struct.pack(">I", len(data)) + data
     while buf:
         try:
@@ -141,7 +183,7 @@ class FrameReader:
             return None
         data = bytes(self.buf[4 : 4 + size])
         del self.buf[: 4 + size]
-        return json.loads(data), data
+        return from_json(data), data
 
 
 def read_small(path):
@@ -216,10 +258,12 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
     close_fds_except({0, 1, 2, job_r, score_w})
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
+    # _signal, not signal: the wrapper converts every handler to an enum, Python code that costs
+    # dozens of copy-on-write faults here.
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGCHLD):
+        _signal.signal(sig, _signal.SIG_DFL)
     # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
     try:
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         try:
@@ -253,7 +297,7 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     os.close(job_r)
     if not data:
         os._exit(0)  # discarded spare
-    job = json.loads(data)
+    job = from_json(data)
     del data
     total = float(job["timeout"]) * len(job["inputs"])
     set_limit(resource.RLIMIT_CPU, int(math.ceil(total)) + 1)
@@ -332,7 +376,7 @@ def run_candidate(job, score_fd):
         if score_type is not None:
             message["score"] = score
             message["scoreType"] = score_type
-        os.write(score_fd, (json.dumps(message) + "\n").encode())
+        os.write(score_fd, to_json(message) + b"\n")
 
     def fail(index, exc):
         print_traceback(exc)
@@ -450,15 +494,28 @@ class Spare:
         self.job_w = self.pidfd = None
 
 
+def first_existing(*paths):
+    """The first of `paths` that exists (cgroup v2 and v1 put their files apart), or ""."""
+    return next((p for p in paths if os.path.exists(p)), "")
+
+
+_OOM_EVENTS = None
+
+
 def read_oom_kills():
-    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
-        try:
-            text = read_small(path)
-        except OSError:
-            continue
-        for line in text.splitlines():
-            if line.startswith("oom_kill "):
-                return int(line.split()[1])
+    """OOM kills in this cgroup so far (cgroup v2 or v1), or None when not readable."""
+    global _OOM_EVENTS
+    if _OOM_EVENTS is None:  # looked up once: a failed open per job costs an exception per job
+        _OOM_EVENTS = first_existing("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
+    if not _OOM_EVENTS:
+        return None
+    try:
+        text = read_small(_OOM_EVENTS)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("oom_kill "):
+            return int(line.split()[1])
     return None
 
 
@@ -566,10 +623,7 @@ def container_tasks():
     """Tasks in the container's pids cgroup (cgroup v2 or v1), or None when not readable."""
     global _PIDS_CURRENT
     if _PIDS_CURRENT is None:
-        _PIDS_CURRENT = next(
-            (p for p in ("/sys/fs/cgroup/pids.current", "/sys/fs/cgroup/pids/pids.current") if os.path.exists(p)),
-            "",
-        )
+        _PIDS_CURRENT = first_existing("/sys/fs/cgroup/pids.current", "/sys/fs/cgroup/pids/pids.current")
     if not _PIDS_CURRENT:
         return None
     try:
@@ -829,13 +883,9 @@ class Job:
 def parse_result(line, index):
     """Re-validates what the child sent: the candidate shares that process and may have written
     to the pipe itself, so nothing is taken on trust."""
-
-    def reject_constant(name):
-        raise ValueError(name)
-
     try:
-        message = json.loads(line.decode("utf-8"), parse_constant=reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        message = from_json(line)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     if type(message) is not dict or message.get("i") != index or type(message.get("i")) is not int:
         return None
