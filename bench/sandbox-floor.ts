@@ -78,16 +78,14 @@ async function main(): Promise<void> {
     for (const [, sandbox] of sandboxes) {
       await sandbox.start();
       await Promise.all(
-        programs
-          .slice(0, 8)
-          .map((program) =>
-            sandbox.runBatch({
-              program,
-              functionToRun: 'evaluate',
-              testInputs: CAP_SET_INPUTS,
-              timeoutSeconds: 10,
-            }),
-          ),
+        programs.slice(0, 8).map((program) =>
+          sandbox.runBatch({
+            program,
+            functionToRun: 'evaluate',
+            testInputs: CAP_SET_INPUTS,
+            timeoutSeconds: 10,
+          }),
+        ),
       );
     }
     console.log(
