@@ -3,6 +3,7 @@
  * what happened as data. A failing candidate is an Outcome; only infrastructure faults throw
  * (InfrastructureError from src/errors.ts).
  */
+import type { Logger } from '../logger.js';
 
 export const OUTCOME_KINDS = [
   'ok',
@@ -51,15 +52,12 @@ export interface SandboxBatchJob {
   testInputs: readonly string[];
   /** Seconds the candidate may run for each input (measured separately per input). */
   timeoutSeconds: number;
+  /** A stable id of this evaluation, unique in the run (its sample id), so a queue can make jobs idempotent. */
+  id?: string;
 }
 
-/** A pino-compatible logger (pino instances fit); every field is optional context. */
-export interface SandboxLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The library's logger (pino-shaped); kept under this name for the sandbox modules. */
+export type SandboxLogger = Logger;
 
 export interface Sandbox {
   readonly kind: 'docker' | 'process' | 'bwrap' | 'queue';
