@@ -7,7 +7,8 @@ import { readFileSync } from 'node:fs';
 export const CAP_SET_SPEC = readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8');
 export const CAP_SET_INPUTS = ['3', '4'];
 
-const VALID_BODIES = [
+/** Quick, valid `priority` bodies (each line of the function's body, unindented). */
+export const VALID_BODIES = [
   'return 0.0',
   'return float(sum(el))',
   'return -float(sum(el))',

@@ -2,7 +2,7 @@
  * What the Docker sandbox's containers used, read from their cgroups (v1 or v2): CPU time and
  * minor page faults of the harnesses and every candidate they forked.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { DockerClient } from '../src/sandbox/docker-client.js';
 import { DockerSandbox } from '../src/sandbox/docker-pool.js';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
@@ -44,6 +44,29 @@ export async function sessionUsage(sandbox: Sandbox): Promise<Usage | undefined>
     if (usage === undefined) return undefined;
     total.cpuNs += usage.cpuNs;
     total.faults += usage.faults;
+  }
+  return total;
+}
+
+const ENGINE_COMMANDS = new Set(['dockerd', 'containerd', 'containerd-shim', 'containerd-shim-runc-v2']);
+
+/**
+ * CPU milliseconds used so far by the Docker engine's processes (dockerd, containerd, the shims),
+ * which relay every job and result between this process and the harnesses. Other sessions'
+ * containers count too: meaningful when they are idle.
+ */
+export function engineCpuMs(): number {
+  const tick = 1000 / 100; // USER_HZ is 100 on Linux
+  let total = 0;
+  for (const pid of readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const command = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (!ENGINE_COMMANDS.has(command)) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += (Number(fields[11]) + Number(fields[12])) * tick;
+    } catch {}
   }
   return total;
 }

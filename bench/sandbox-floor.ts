@@ -14,7 +14,7 @@ import { DockerSandbox } from '../src/sandbox/docker-pool.js';
 import { ProcessSandbox } from '../src/sandbox/process.js';
 import type { Sandbox } from '../src/sandbox/sandbox.js';
 import { CAP_SET_INPUTS, capSetPrograms } from './candidates.js';
-import { sessionUsage } from './cgroup.js';
+import { engineCpuMs, sessionUsage } from './cgroup.js';
 import { floorMs, measureFloor } from './floor.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -26,12 +26,18 @@ interface Row {
   ms: number;
   cpuMs?: number | undefined;
   faults?: number | undefined;
+  /** CPU ms per candidate of this Node process (the pool, the protocol). */
+  nodeMs?: number | undefined;
+  /** CPU ms per candidate of dockerd, containerd and the shims (the Docker pool only). */
+  engineMs?: number | undefined;
 }
 
 const programs = capSetPrograms(CANDIDATES, { validOnly: true });
 
 async function measureSandbox(sandbox: Sandbox): Promise<Row> {
   const before = await sessionUsage(sandbox);
+  const engineBefore = engineCpuMs();
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
   const results = await Promise.all(
     programs.map((program) =>
@@ -44,11 +50,15 @@ async function measureSandbox(sandbox: Sandbox): Promise<Row> {
     ),
   );
   const ms = (performance.now() - started) / programs.length;
+  const node = process.cpuUsage(nodeBefore);
+  const engineMs = (engineCpuMs() - engineBefore) / programs.length;
   const after = await sessionUsage(sandbox);
   const failed = results.filter((outcomes) => outcomes.some((o) => o.kind !== 'ok')).length;
   if (failed > 0) throw new Error(`${failed} valid candidates failed in the sandbox`);
   return {
     ms,
+    nodeMs: (node.user + node.system) / 1000 / programs.length,
+    ...(sandbox instanceof DockerSandbox ? { engineMs } : {}),
     ...(before && after
       ? {
           cpuMs: (after.cpuNs - before.cpuNs) / 1e6 / programs.length,
@@ -67,7 +77,9 @@ function median(values: number[]): number {
 function format(row: Row): string {
   const cpu = row.cpuMs === undefined ? '' : `  cpu ${row.cpuMs.toFixed(1).padStart(5)} ms`;
   const faults = row.faults === undefined ? '' : `  faults ${row.faults.toFixed(0).padStart(5)}`;
-  return `${row.ms.toFixed(1).padStart(6)} ms/cand${cpu}${faults}`;
+  const node = row.nodeMs === undefined ? '' : `  node cpu ${row.nodeMs.toFixed(1)} ms`;
+  const engine = row.engineMs === undefined ? '' : `  engine cpu ${row.engineMs.toFixed(1)} ms`;
+  return `${row.ms.toFixed(1).padStart(6)} ms/cand${cpu}${faults}${node}${engine}`;
 }
 
 async function main(): Promise<void> {
