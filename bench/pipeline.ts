@@ -1,157 +1,186 @@
 /**
- * The whole FunSearch run with the mock model at a fixed latency and the Docker sandbox, on
- * specs/cap_set.py with inputs 3 and 4. Measures, in one run:
- *   1. the sandbox's own rate on the mock's answer mix (evaluations per second with the pool busy),
- *   2. the pipeline: samples and evaluations per second, and memory over time,
- * and prints them against the bound the configuration allows:
- *   min(samplers × samples_per_prompt / latency, the sandbox's own rate).
- * Target: at least 90% of the bound, and flat memory.
+ * The whole run (src/run/run.ts) on specs/cap_set.py with inputs 3 and 4, the Docker sandbox, and
+ * the mock model answering at once (BENCH_LATENCY_MS=0) with quick, valid answers. Reports:
+ *   - whole-run milliseconds per candidate against the floor (bench/floor.ts) measured right after
+ *     the run on the very programs it evaluated, twice (the faster is the reference: the stricter
+ *     comparison). Target: at most 1.25x;
+ *   - the queue wait, from a sample's draw to the start of its evaluation (median and p95);
+ *   - the most samples drawn but not yet evaluated at any moment, against its bound
+ *     (channel depth + sandbox capacity);
+ *   - the sandbox's own time per candidate (events' sandboxMs) and memory over the run.
  *
- * npm run bench:pipeline   (env: BENCH_SECONDS=60, BENCH_LATENCY_MS=1000, BENCH_SAMPLERS=4,
- *                           BENCH_SAMPLES_PER_PROMPT=4, BENCH_IMAGE=funsearch-base:local, BENCH_TIMEOUT=2)
+ * npm run bench:pipeline   (env: BENCH_PROMPTS=10 prompts per sampler, BENCH_SAMPLERS=15,
+ *   BENCH_SAMPLES_PER_PROMPT=4, BENCH_LATENCY_MS=0, BENCH_IMAGE=funsearch-base:local, BENCH_TIMEOUT=2)
  */
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config.js';
 import { createLanguageModel } from '../src/llm/index.js';
+import { createMockModel } from '../src/llm/mock.js';
 import { Random } from '../src/random.js';
-import { Evaluator } from '../src/run/evaluator.js';
+import type { SampleEvent } from '../src/run/formats.js';
 import { Run } from '../src/run/run.js';
 import { createSandbox } from '../src/sandbox/index.js';
+import type { Sandbox, SandboxBatchJob } from '../src/sandbox/sandbox.js';
 import { parseSpec } from '../src/spec/parse.js';
 import { initParser } from '../src/spec/parser.js';
+import { CAP_SET_INPUTS, VALID_BODIES } from './candidates.js';
+import { engineCpuMs, sessionUsage, type Usage } from './cgroup.js';
+import { floorMs, measureFloor } from './floor.js';
 
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
-const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 1000);
-const SAMPLERS = Number(process.env.BENCH_SAMPLERS ?? 4);
+const PROMPTS = Number(process.env.BENCH_PROMPTS ?? 10);
+const SAMPLERS = Number(process.env.BENCH_SAMPLERS ?? 15);
 const PER_PROMPT = Number(process.env.BENCH_SAMPLES_PER_PROMPT ?? 4);
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const IMAGE = process.env.BENCH_IMAGE ?? 'funsearch-base:local';
 const TIMEOUT = Number(process.env.BENCH_TIMEOUT ?? 2);
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+
+/**
+ * The sandbox as the run sees it, keeping every program it was asked to run (for the floor) and
+ * its containers' usage just before the run closes it.
+ */
+function recording(inner: Sandbox, programs: string[], onClose: () => Promise<void>): Sandbox {
+  return {
+    kind: inner.kind,
+    get capacity() {
+      return inner.capacity;
+    },
+    start: () => inner.start(),
+    run: (job, signal) => inner.run(job, signal),
+    runBatch: (job: SandboxBatchJob, signal?: AbortSignal) => {
+      programs.push(job.program);
+      return inner.runBatch(job, signal);
+    },
+    close: async () => {
+      await onClose();
+      await inner.close();
+    },
+  };
+}
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
 
 await initParser();
 const spec = parseSpec(
   readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8'),
   'specs/cap_set.py',
 );
-const inputs = [
-  { text: '3', line: 1 },
-  { text: '4', line: 2 },
-];
 const config = parseConfig({
   num_samplers: SAMPLERS,
   samples_per_prompt: PER_PROMPT,
-  num_evaluators: 140,
-  total_llm_samples: 1_000_000,
+  total_llm_samples: PROMPTS,
   timeout: TIMEOUT,
   docker_image: IMAGE,
   seed: 1,
-  budget: { duration: SECONDS },
   llm: { provider: 'mock', mock_latency_ms: LATENCY_MS },
   // Every sample reaches the sandbox, so the bound (the sandbox's own rate) means what it says;
   // the evaluation cache has its own section below.
   eval_cache: { enabled: false },
 });
-// The run closes its own sandbox when it ends; the sandbox's own rate is measured on a second one.
-const runSandbox = createSandbox({ kind: 'docker', config, logger: quiet });
-const sandbox = createSandbox({ kind: 'docker', config, logger: quiet });
-const evaluator = new Evaluator({
-  sandbox,
-  template: spec.program,
-  functionToEvolve: spec.functionToEvolve,
-  functionToRun: spec.functionToRun,
-  testInputs: inputs,
-  timeoutSeconds: TIMEOUT,
+const random = new Random(1);
+// Quick, valid answers only: the floor runs them without a timeout.
+const llm = createMockModel({
+  random: random.fork(),
+  latencyMs: LATENCY_MS,
+  responses: VALID_BODIES.map((body) => `  ${body}\n`),
 });
+const docker = createSandbox({ kind: 'docker', config, logger: quiet });
+const programs: string[] = [];
+const events: SampleEvent[] = [];
+const memory: { t: number; rss: number; heap: number }[] = [];
 
 try {
-  // 1. The pipeline.
-  const llmRate = (SAMPLERS * PER_PROMPT) / (LATENCY_MS / 1000);
-  const random = new Random(1);
-  const llm = createLanguageModel({ llm: 'mock', env: {}, random: random.fork(), latencyMs: LATENCY_MS });
-  const run = new Run({ config, spec, inputs, sandbox: runSandbox, llm, random, logger: quiet });
-  // The database keeps every registered program by design; its own size is measured beside the heap
-  // so that growth of the pipeline (queue, promises, buffers) would show as the difference.
-  const memory: { t: number; rss: number; heap: number; database: number; programs: number }[] = [];
+  // The pool starts before the clock does: container start-up is not per-candidate cost.
+  await docker.start();
+  const run = new Run({
+    config,
+    spec: { ...spec, specFile: 'specs/cap_set.py' },
+    inputs: CAP_SET_INPUTS.map((text, i) => ({ text, line: i + 1 })),
+    sandbox: recording(docker, programs, async () => {
+      usageAfter = await sessionUsage(docker);
+    }),
+    llm,
+    random,
+    logger: quiet,
+    onEvent: (event) => events.push(event),
+  });
+  const usageBefore = await sessionUsage(docker);
+  let usageAfter: Usage | undefined;
+  const engineBefore = engineCpuMs();
+  const nodeBefore = process.cpuUsage();
   const started = performance.now();
-  const sampler = setInterval(
-    () => {
-      // Live heap, not garbage waiting for the collector (npm run bench:pipeline passes --expose-gc).
-      (globalThis as { gc?: () => void }).gc?.();
-      const database = run.view()?.database;
-      if (!database) return;
-      memory.push({
-        t: (performance.now() - started) / 1000,
-        rss: process.memoryUsage.rss(),
-        heap: process.memoryUsage().heapUsed,
-        database: JSON.stringify(database.toJSON()).length,
-        programs: database.programsRegistered,
-      });
-    },
-    Math.max(1000, (SECONDS * 1000) / 20),
-  );
+  const sampler = setInterval(() => {
+    // No forced collection here: a full GC every 2 s would be counted as the run's CPU.
+    memory.push({
+      t: (performance.now() - started) / 1000,
+      rss: process.memoryUsage.rss(),
+      heap: process.memoryUsage().heapUsed,
+    });
+  }, 2000);
   const result = await run.start();
   clearInterval(sampler);
-  const { stats, database } = run.view()!;
-  await sandbox.start();
-  const seconds = (performance.now() - started) / 1000;
-  const samplesRate = (stats.samplesOk + stats.samplesFailed) / seconds;
-  const evaluationsRate = stats.evaluations / seconds;
-  // 2. The sandbox's own rate, on the very answers the run got: the mock draws from a fork of
-  // the run's generator, so the same seed gives the same sequence of answers.
-  const drawer = createLanguageModel({ llm: 'mock', env: {}, random: new Random(1).fork(), latencyMs: 0 });
-  const answers: string[] = [];
-  // A prefix of at most 1500 answers keeps this phase short on long runs; the mix is the same.
-  for (let i = 0; i < Math.min(stats.evaluations, 1500); i++) answers.push((await drawer.generate('')).text);
-  let next = 0;
-  const sandboxStart = performance.now();
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < answers.length) await evaluator.evaluate(answers[next++]!, { versionGenerated: 1 });
-    }),
-  );
-
-  const sandboxRate = answers.length / ((performance.now() - sandboxStart) / 1000);
-  const bound = Math.min(llmRate, sandboxRate);
+  const runMs = performance.now() - started;
+  const node = process.cpuUsage(nodeBefore);
+  const engineMs = engineCpuMs() - engineBefore;
+  const evaluated = events.filter((e) => e.evaluationMs !== undefined);
+  // The floor on the run's own programs (the initial program included), twice.
+  const floorAfter = measureFloor(programs, CAP_SET_INPUTS);
+  const floorAgain = measureFloor(programs, CAP_SET_INPUTS);
+  const floors = [floorAfter, floorAgain].map(floorMs);
+  const floor = Math.min(...floors);
+  const floorCpu = Math.min(floorAfter.cpuMs, floorAgain.cpuMs);
+  const perCandidate = runMs / programs.length;
+  const queue = evaluated.map((e) => e.queueMs ?? 0);
+  const sandboxMs = evaluated.map((e) => e.sandboxMs ?? 0);
+  const bound = result.concurrency.channelDepth + result.concurrency.capacity;
   const mb = (bytes: number) => (bytes / 2 ** 20).toFixed(1);
-  const steady = memory.filter((m) => m.t >= seconds * 0.2);
-  const first = steady[0];
-  const last = steady[steady.length - 1];
 
   console.log(
-    `pipeline benchmark: ${SECONDS} s, mock latency ${LATENCY_MS} ms, ${SAMPLERS} samplers x ${PER_PROMPT} samples/prompt, timeout ${TIMEOUT} s, image ${IMAGE}`,
+    `pipeline benchmark: ${SAMPLERS} samplers x ${PER_PROMPT} samples/prompt x ${PROMPTS} prompts, mock latency ${LATENCY_MS} ms, ` +
+      `docker sandbox (${result.concurrency.capacity} workers), timeout ${TIMEOUT} s, image ${IMAGE}`,
   );
   console.log(
-    `  LLM bound                 ${llmRate.toFixed(2)} samples/s (samplers x samples per prompt / latency)`,
+    `  run                       ${programs.length} candidates in ${(runMs / 1000).toFixed(1)} s; stop: ${result.stopReason}; ` +
+      `outcomes ${JSON.stringify(result.counts)}; best score ${result.bestScore}`,
+  );
+  console.log(`  whole run                 ${perCandidate.toFixed(1)} ms per candidate`);
+  console.log(
+    `  floor (same programs)     ${floor.toFixed(1)} ms per candidate (the faster of ${floors.map((f) => f.toFixed(1)).join(' and ')})`,
+  );
+  console.log(`  whole run / floor         ${(perCandidate / floor).toFixed(2)}x  (target <= 1.25x)`);
+  const perCand = (ms: number) => (ms / programs.length).toFixed(1);
+  const containersMs = usageBefore && usageAfter ? (usageAfter.cpuNs - usageBefore.cpuNs) / 1e6 : Number.NaN;
+  const totalCpu = (node.user + node.system) / 1000 + containersMs + engineMs;
+  console.log(
+    `  CPU per candidate         ${perCand(totalCpu)} ms: this process ${perCand((node.user + node.system) / 1000)}, ` +
+      `containers ${perCand(containersMs)}, docker engine ${perCand(engineMs)}; floor ${floorCpu.toFixed(1)} ms ` +
+      `(${(totalCpu / programs.length / floorCpu).toFixed(2)}x)`,
   );
   console.log(
-    `  sandbox's own rate        ${sandboxRate.toFixed(2)} evaluations/s (${answers.length} mock answers, pool busy)`,
-  );
-  console.log(`  bound                     ${bound.toFixed(2)} /s`);
-  console.log(
-    `  samples                   ${samplesRate.toFixed(2)} /s  = ${((100 * samplesRate) / bound).toFixed(1)}% of the bound`,
+    `  queue wait (draw->eval)   median ${percentile(queue, 50).toFixed(0)} ms, p95 ${percentile(queue, 95).toFixed(0)} ms`,
   );
   console.log(
-    `  evaluations               ${evaluationsRate.toFixed(2)} /s  = ${((100 * evaluationsRate) / bound).toFixed(1)}% of the bound`,
+    `  sandbox time per cand.    median ${percentile(sandboxMs, 50).toFixed(1)} ms (events' sandboxMs: the candidate's own time in its child)`,
   );
   console.log(
-    `  outcomes                  ${JSON.stringify(stats.outcomes)}; best score ${database.bestScore}`,
+    `  drawn, not yet evaluated  at most ${result.concurrency.maxDrawnNotEvaluated} ` +
+      `(bound: channel depth ${result.concurrency.channelDepth} + capacity ${result.concurrency.capacity} = ${bound}) ` +
+      `${result.concurrency.maxDrawnNotEvaluated <= bound ? 'ok' : 'EXCEEDED'}`,
   );
-  console.log(
-    `  in flight at most         ${result.concurrency.maxDrawnNotEvaluated} drawn, not evaluated (bound: depth ${result.concurrency.channelDepth} + capacity ${result.concurrency.capacity})`,
-  );
-  if (first && last) {
+  const first = memory[Math.floor(memory.length * 0.2)];
+  const last = memory.at(-1);
+  if (first && last && last !== first) {
     console.log(
       `  memory (after warm-up)    rss ${mb(first.rss)} -> ${mb(last.rss)} MiB, heap ${mb(first.heap)} -> ${mb(last.heap)} MiB over ${(last.t - first.t).toFixed(0)} s`,
     );
-    console.log(
-      `  of which the database     ${mb(first.database)} -> ${mb(last.database)} MiB as JSON (${first.programs} -> ${last.programs} programs registered)`,
-    );
-    const other = last.heap - last.database - (first.heap - first.database);
-    console.log(`  heap growth besides it    ${mb(other)} MiB`);
   }
 } finally {
-  await sandbox.close();
+  await docker.close();
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -181,7 +210,7 @@ try {
     const run = new Run({
       config: cacheConfig,
       spec,
-      inputs,
+      inputs: CAP_SET_INPUTS.map((text, i) => ({ text, line: i + 1 })),
       sandbox: cacheSandbox,
       llm,
       random,

@@ -9,14 +9,11 @@
  * Prints candidates per second, per-candidate latency, and the ratios a/b, a/d and e/c. The
  * process and bwrap sandboxes are measured twice each, alternating, and each keeps its faster run.
  *
- * Build and run: npx tsc -p tsconfig.bench.json && cp src/sandbox/harness.py dist-bench/src/sandbox/ \
- *                && node dist-bench/bench/sandbox.js
+ * npm run bench:sandbox
  * Environment: BENCH_IMAGE (default funsearch-base:local), BENCH_CANDIDATES (default 240),
  *              BENCH_BASELINE_CANDIDATES (default 12), BENCH_LOCAL_ONLY=1 (only c, e and d: a host
  *              without Docker).
  */
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config.js';
 import { BwrapSandbox } from '../src/sandbox/bwrap.js';
 import { bubblewrapProbe } from '../src/sandbox/bwrap-probe.js';
@@ -25,9 +22,11 @@ import { availableCpus, DockerSandbox, poolSize } from '../src/sandbox/docker-po
 import { ProcessSandbox } from '../src/sandbox/process.js';
 import type { Outcome, Sandbox } from '../src/sandbox/sandbox.js';
 import { runContainerPerInput } from './baseline-container-per-input.js';
+import { CAP_SET_INPUTS, capSetPrograms } from './candidates.js';
+import { sessionUsage } from './cgroup.js';
+import { floorMs, measureFloor } from './floor.js';
 
-const SPEC = readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8');
-const INPUTS = ['3', '4'];
+const INPUTS = CAP_SET_INPUTS;
 const TIMEOUT_SECONDS = 10;
 const IMAGE = process.env.BENCH_IMAGE ?? 'funsearch-base:local';
 const CANDIDATES = Number(process.env.BENCH_CANDIDATES ?? 240);
@@ -35,26 +34,7 @@ const BASELINE_CANDIDATES = Number(process.env.BENCH_BASELINE_CANDIDATES ?? 12);
 const LATENCY_SAMPLES = 40;
 const LOCAL_ONLY = process.env.BENCH_LOCAL_ONLY === '1';
 
-const BODIES = [
-  'return 0.0',
-  'return float(sum(el))',
-  'return -float(sum(el))',
-  'return float(el.count(0))',
-  'return float(el.count(1) - el.count(2))',
-  'return float(sum((i + 1) * v for i, v in enumerate(el)) % 3)',
-  'return float(np.prod(np.array(el) + 1))',
-  'return float(max(el) - min(el))',
-  'return 1 / 0', // crash
-  'return 0.0 +', // syntax error
-  'return undefined_name', // crash (NameError)
-  'return float(el[n])', // crash (IndexError)
-];
-
-function program(body: string): string {
-  return SPEC.replace('  return 0.0\n', `  ${body}\n`);
-}
-
-const programs = Array.from({ length: CANDIDATES }, (_, i) => program(BODIES[i % BODIES.length]!));
+const programs = capSetPrograms(CANDIDATES);
 
 interface Measure {
   label: string;
@@ -63,30 +43,6 @@ interface Measure {
   latencyMs?: number;
   /** CPU time per candidate inside the sandbox (containers' cgroups, or the floor's processes). */
   cpuMs?: number;
-}
-
-/** CPU nanoseconds used by a container so far (cgroup v1 or v2), or undefined where unreadable. */
-function containerCpuNs(id: string): number | undefined {
-  try {
-    return Number(readFileSync(`/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`, 'utf8'));
-  } catch {}
-  try {
-    const stat = readFileSync(`/sys/fs/cgroup/system.slice/docker-${id}.scope/cpu.stat`, 'utf8');
-    return Number(/usage_usec (\d+)/.exec(stat)?.[1]) * 1000;
-  } catch {}
-  return undefined;
-}
-
-async function sessionCpuNs(sandbox: Sandbox): Promise<number | undefined> {
-  if (!(sandbox instanceof DockerSandbox)) return undefined;
-  const containers = await new DockerClient().listByLabel(`funsearch.run=${sandbox.sessionId}`);
-  let total = 0;
-  for (const c of containers) {
-    const ns = containerCpuNs(c.Id);
-    if (ns === undefined) return undefined;
-    total += ns;
-  }
-  return total;
 }
 
 function summary(outcomes: Outcome[][]): string {
@@ -111,11 +67,11 @@ async function measureSandbox(
       timeoutSeconds: TIMEOUT_SECONDS,
     });
     await Promise.all(programs.slice(0, 8).map((p) => sandbox.runBatch(job(p)))); // warm-up
-    const cpuBefore = await sessionCpuNs(sandbox);
+    const cpuBefore = (await sessionUsage(sandbox))?.cpuNs;
     let started = performance.now();
     const outcomes = await Promise.all(programs.map((p) => sandbox.runBatch(job(p))));
     const seconds = (performance.now() - started) / 1000;
-    const cpuAfter = await sessionCpuNs(sandbox);
+    const cpuAfter = (await sessionUsage(sandbox))?.cpuNs;
     const latencies: number[] = [];
     for (const p of programs.slice(0, LATENCY_SAMPLES)) {
       started = performance.now();
@@ -168,64 +124,17 @@ async function measureBaseline(): Promise<Measure> {
   };
 }
 
-/** The floor: one python3, numpy imported once, a fork per candidate, nothing else. */
-function measureFloor(): { measure: Measure; scores: (number[] | null)[] } {
-  const script = `
-import json, os, sys, time, types
-import numpy, itertools
-jobs = json.load(sys.stdin)
-def child(program, inputs, w):
-    out = []
-    try:
-        shim = types.ModuleType("funsearch"); shim.run = shim.evolve = lambda f: f
-        g = {"funsearch": shim, "__name__": "candidate"}
-        exec(compile(program, "<candidate>", "exec"), g)
-        for text in inputs:
-            out.append(g["evaluate"](eval(text, g)))
-    except BaseException:
-        out = None
-    os.write(w, json.dumps(out).encode())
-    os._exit(0)
-results = []
-import resource
-def cpu():
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-cpu_start = cpu()
-start = time.perf_counter()
-for program in jobs:
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        child(program, ${JSON.stringify(INPUTS)}, w)
-    os.close(w)
-    data = b""
-    while True:
-        chunk = os.read(r, 65536)
-        if not chunk:
-            break
-        data += chunk
-    os.close(r)
-    os.waitpid(pid, 0)
-    results.append(json.loads(data))
-print(json.dumps({"seconds": time.perf_counter() - start, "cpu": cpu() - cpu_start, "results": results}))
-`;
-  const raw = execFileSync('python3', ['-c', script], {
-    input: JSON.stringify(programs),
-    encoding: 'utf8',
-    maxBuffer: 1 << 26,
-  });
-  const parsed = JSON.parse(raw) as { seconds: number; cpu: number; results: (number[] | null)[] };
+function floorMeasure(): { measure: Measure; scores: (number[] | null)[] } {
+  const floor = measureFloor(programs, INPUTS);
   return {
     measure: {
       label: '(d) floor: fork per candidate',
-      candidates: programs.length,
-      seconds: parsed.seconds,
-      latencyMs: (parsed.seconds * 1000) / programs.length,
-      cpuMs: (parsed.cpu * 1000) / programs.length,
+      candidates: floor.candidates,
+      seconds: floor.seconds,
+      latencyMs: floorMs(floor),
+      cpuMs: floor.cpuMs,
     },
-    scores: parsed.results,
+    scores: floor.scores,
   };
 }
 
@@ -280,7 +189,7 @@ async function main(): Promise<void> {
   );
 
   // The floor is measured first and last; the faster run is used (the stricter comparison).
-  const floorBefore = measureFloor();
+  const floorBefore = floorMeasure();
   const pool = LOCAL_ONLY
     ? null
     : await measureSandbox(`(a) warm Docker pool (${size} workers)`, new DockerSandbox({ config }));
@@ -289,7 +198,7 @@ async function main(): Promise<void> {
     : await measureSandbox('(a1) warm Docker pool (1 worker)', new DockerSandbox({ config, poolSize: 1 }));
   const { processSandbox, bwrap } = await measureLocal(config, size);
   const baseline = LOCAL_ONLY ? null : await measureBaseline();
-  const floorAfter = measureFloor();
+  const floorAfter = floorMeasure();
   const floor = floorAfter.measure.seconds < floorBefore.measure.seconds ? floorAfter : floorBefore;
 
   console.log('');

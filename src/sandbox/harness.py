@@ -20,6 +20,7 @@ A job's result (one outcome per input run; the run stops at the first failing in
 only after every process of the candidate is dead and its files are gone.
 """
 
+import _signal
 import ctypes
 import errno
 import gc
@@ -32,7 +33,6 @@ import signal
 import stat
 import struct
 import sys
-import tempfile
 import time
 import traceback
 import types
@@ -43,6 +43,7 @@ MAX_RESULT_LINE = 64 * 1024
 MAX_REASON = 500
 EXACT_INT_LIMIT = 2**53
 CLEANUP_SECONDS = 2.0
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "process"
 CFG = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}
@@ -76,7 +77,7 @@ import dataclasses  # noqa: E402,F401
 import functools  # noqa: E402,F401
 import heapq  # noqa: E402,F401
 import itertools  # noqa: E402,F401
-import random  # noqa: E402
+import random  # noqa: E402,F401
 import typing  # noqa: E402,F401
 
 try:
@@ -101,11 +102,52 @@ else:
 
 
 # ---------------------------------------------------------------------------------------------
+# JSON, with json's C scanner and encoder called directly: the Python wrappers of json.loads and
+# json.dumps (and the encoder they build per call) touch enough pages to cost a candidate more
+# copy-on-write faults than the rest of its bookkeeping. Same grammar; NaN and Infinity are refused
+# both ways.
+
+
+def _reject_constant(name):
+    raise ValueError("%s is not JSON" % name)
+
+
+def _unencodable(value):
+    raise TypeError("%s is not JSON serializable" % type(value).__name__)
+
+
+_SCAN = json.JSONDecoder(parse_constant=_reject_constant).scan_once
+if json.encoder.c_make_encoder is not None:
+    _ENCODE = json.encoder.c_make_encoder(
+        None, _unencodable, json.encoder.encode_basestring_ascii, None, ":", ",", False, False, False
+    )
+
+    def to_json(value):
+        return "".join(_ENCODE(value, 0)).encode()
+else:  # a Python built without the _json accelerator
+
+    def to_json(value):
+        return json.dumps(value, ensure_ascii=True, allow_nan=False, separators=(",", ":")).encode()
+
+
+def from_json(data):
+    """The value of exactly one JSON document in UTF-8 `data`; ValueError otherwise."""
+    text = data.decode("utf-8")
+    try:
+        value, end = _SCAN(text, 0)
+    except StopIteration:
+        raise ValueError("not a JSON document") from None
+    if end != len(text):
+        raise ValueError("data after the JSON document")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
 # Framing on the harness's own stdin/stdout.
 
 
 def write_frame(message):
-    data = json.dumps(message, ensure_ascii=True, allow_nan=False).encode()
+    data = to_json(message)
     buf = struct.pack(">I", len(data)) + data
     while buf:
         try:
@@ -131,7 +173,7 @@ class FrameReader:
         return True
 
     def take(self):
-        """Returns the next complete message, or None."""
+        """Returns the next complete message and its JSON text, or None."""
         if len(self.buf) < 4:
             return None
         (size,) = struct.unpack(">I", self.buf[:4])
@@ -141,7 +183,22 @@ class FrameReader:
             return None
         data = bytes(self.buf[4 : 4 + size])
         del self.buf[: 4 + size]
-        return json.loads(data)
+        return from_json(data), data
+
+
+def read_small(path):
+    """The text of a small file (/proc, cgroup), read with plain system calls: an open() builds a
+    buffered text stack, and every page it touches after a fork costs a copy-on-write fault."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        chunks = []
+        while True:
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return b"".join(chunks).decode("utf-8", "replace")
+            chunks.append(chunk)
+    finally:
+        os.close(fd)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -159,11 +216,7 @@ def close_fds_except(keep):
 
 
 def vm_size_bytes():
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith("VmSize:"):
-                return int(line.split()[1]) * 1024
-    return 0
+    return int(read_small("/proc/self/statm").split()[0]) * PAGE_SIZE
 
 
 def processes_of(uid):
@@ -174,8 +227,7 @@ def processes_of(uid):
         if not name.isdigit():
             continue
         try:
-            with open("/proc/%s/status" % name) as f:
-                fields = dict(line.split(":", 1) for line in f.read().splitlines() if ":" in line)
+            fields = dict(line.split(":", 1) for line in read_small("/proc/%s/status" % name).splitlines() if ":" in line)
         except (OSError, ValueError):
             continue
         if fields.get("State", "").split()[:1] == ["Z"]:
@@ -206,13 +258,18 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
     close_fds_except({0, 1, 2, job_r, score_w})
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGCHLD):
-        signal.signal(sig, signal.SIG_DFL)
+    # _signal, not signal: the wrapper converts every handler to an enum, Python code that costs
+    # dozens of copy-on-write faults here.
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGCHLD):
+        _signal.signal(sig, _signal.SIG_DFL)
     # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
-    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
     try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("1000")  # when memory runs out, the candidate goes first, not the harness
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
+        try:
+            os.write(fd, b"1000")  # when memory runs out, the candidate goes first, not the harness
+        finally:
+            os.close(fd)
     except OSError:
         pass
     os.chdir(workdir)
@@ -225,9 +282,9 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
         # RLIMIT_NPROC counts every process of the user; in a container the pids cgroup does this.
         set_limit(resource.RLIMIT_NPROC, len(processes_of(os.getuid())) + PIDS_LIMIT)
 
-    # The warm parent seeded these once; without a reseed every candidate would draw the same
-    # numbers. (numpy's argument-less seed() costs ~20 ms in a fresh fork; an explicit seed does not.)
-    random.seed()
+    # The warm parent seeded numpy once; without a reseed every candidate would draw the same
+    # numbers. (Python's `random` reseeds itself in a forked child. numpy's argument-less seed()
+    # costs ~20 ms in a fresh fork; an explicit seed does not.)
     if numpy is not None:
         numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
 
@@ -240,7 +297,7 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     os.close(job_r)
     if not data:
         os._exit(0)  # discarded spare
-    job = json.loads(data)
+    job = from_json(data)
     del data
     total = float(job["timeout"]) * len(job["inputs"])
     set_limit(resource.RLIMIT_CPU, int(math.ceil(total)) + 1)
@@ -320,7 +377,7 @@ def run_candidate(job, score_fd):
         if score_type is not None:
             message["score"] = score
             message["scoreType"] = score_type
-        os.write(score_fd, (json.dumps(message) + "\n").encode())
+        os.write(score_fd, to_json(message) + b"\n")
 
     def fail(index, exc):
         print_traceback(exc)
@@ -376,11 +433,26 @@ def run_candidate(job, score_fd):
 # The harness side of a job.
 
 
+_WORKDIR_NUMBERS = itertools.count()
+
+
+def make_workdir():
+    """A fresh private directory for one job. Numbered, not random: tempfile's name generator
+    costs more after each fork than the rest of the job's bookkeeping."""
+    while True:
+        path = os.path.join(WORK_ROOT, "job-%d" % next(_WORKDIR_NUMBERS))
+        try:
+            os.mkdir(path, 0o700)
+            return path
+        except FileExistsError:
+            continue  # in process mode a candidate can write to WORK_ROOT: take the next number
+
+
 class Spare:
     """A child forked ahead of time, waiting for its job: the fork is off the critical path."""
 
     def __init__(self):
-        self.workdir = tempfile.mkdtemp(prefix="job-", dir=WORK_ROOT)
+        self.workdir = make_workdir()
         job_r, self.job_w = os.pipe()
         self.score_r, score_w = os.pipe()
         self.out_r, out_w = os.pipe()
@@ -423,15 +495,28 @@ class Spare:
         self.job_w = self.pidfd = None
 
 
+def first_existing(*paths):
+    """The first of `paths` that exists (cgroup v2 and v1 put their files apart), or ""."""
+    return next((p for p in paths if os.path.exists(p)), "")
+
+
+_OOM_EVENTS = None
+
+
 def read_oom_kills():
-    for path in ("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control"):
-        try:
-            with open(path) as f:
-                for line in f:
-                    if line.startswith("oom_kill "):
-                        return int(line.split()[1])
-        except OSError:
-            continue
+    """OOM kills in this cgroup so far (cgroup v2 or v1), or None when not readable."""
+    global _OOM_EVENTS
+    if _OOM_EVENTS is None:  # looked up once: a failed open per job costs an exception per job
+        _OOM_EVENTS = first_existing("/sys/fs/cgroup/memory.events", "/sys/fs/cgroup/memory/memory.oom_control")
+    if not _OOM_EVENTS:
+        return None
+    try:
+        text = read_small(_OOM_EVENTS)
+    except OSError:
+        return None
+    for line in text.splitlines():
+        if line.startswith("oom_kill "):
+            return int(line.split()[1])
     return None
 
 
@@ -460,17 +545,15 @@ def kill_candidates(spare):
 
 def children_of(pid):
     try:
-        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
-            return [int(p) for p in f.read().split()]
+        return [int(p) for p in read_small("/proc/%d/task/%d/children" % (pid, pid)).split()]
     except OSError:
         pass
     found = []  # kernels without CONFIG_PROC_CHILDREN: scan every process's parent
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
-                with open("/proc/%s/stat" % name) as f:
-                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(name))
+                if int(read_small("/proc/%s/stat" % name).rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(name))
             except (OSError, ValueError, IndexError):
                 pass
     return found
@@ -528,8 +611,7 @@ def cleanup(spare):
 
 def is_zombie(pid):
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+        return read_small("/proc/%d/stat" % pid).rsplit(")", 1)[1].split()[0] == "Z"
     except (OSError, IndexError):
         return True
 
@@ -542,15 +624,11 @@ def container_tasks():
     """Tasks in the container's pids cgroup (cgroup v2 or v1), or None when not readable."""
     global _PIDS_CURRENT
     if _PIDS_CURRENT is None:
-        _PIDS_CURRENT = next(
-            (p for p in ("/sys/fs/cgroup/pids.current", "/sys/fs/cgroup/pids/pids.current") if os.path.exists(p)),
-            "",
-        )
+        _PIDS_CURRENT = first_existing("/sys/fs/cgroup/pids.current", "/sys/fs/cgroup/pids/pids.current")
     if not _PIDS_CURRENT:
         return None
     try:
-        with open(_PIDS_CURRENT) as f:
-            return int(f.read())
+        return int(read_small(_PIDS_CURRENT))
     except (OSError, ValueError):
         return None
 
@@ -618,8 +696,7 @@ def remove_ipc_objects():
         ("sem", lambda i: _libc.semctl(i, 0, IPC_RMID)),
     ):
         try:
-            with open("/proc/sysvipc/" + kind) as f:
-                rows = f.read().splitlines()[1:]
+            rows = read_small("/proc/sysvipc/" + kind).splitlines()[1:]
         except OSError:
             continue
         for row in rows:
@@ -648,21 +725,14 @@ def death_outcome(spare, oom_before):
 
 
 class Job:
-    def __init__(self, message, spare, stdin_reader):
+    def __init__(self, message, data, spare, stdin_reader):
         self.id = message["id"]
         self.inputs = list(message["inputs"])
         self.timeout = float(message["timeout"])
         self.spare = spare
         self.stdin = stdin_reader
         self.deferred = []  # frames that arrived during the job and are not for it
-        self.payload = json.dumps(
-            {
-                "program": message["program"],
-                "function": message["function"],
-                "inputs": self.inputs,
-                "timeout": self.timeout,
-            }
-        ).encode()
+        self.payload = data  # the child reads "program", "function", "inputs" and "timeout" from it
 
     def run(self):
         spare = self.spare
@@ -770,13 +840,13 @@ class Job:
                     kill_candidates(spare)
                     raise SystemExit(0)  # the host is gone
                 while True:
-                    message = self.stdin.take()
-                    if message is None:
+                    frame = self.stdin.take()
+                    if frame is None:
                         break
-                    if message.get("type") == "cancel" and message.get("id") == self.id:
+                    if frame[0].get("type") == "cancel" and frame[0].get("id") == self.id:
                         cancelled = True
                     else:
-                        self.deferred.append(message)
+                        self.deferred.append(frame)
                 if cancelled:
                     break
             drain_output()
@@ -814,13 +884,9 @@ class Job:
 def parse_result(line, index):
     """Re-validates what the child sent: the candidate shares that process and may have written
     to the pipe itself, so nothing is taken on trust."""
-
-    def reject_constant(name):
-        raise ValueError(name)
-
     try:
-        message = json.loads(line.decode("utf-8"), parse_constant=reject_constant)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        message = from_json(line)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
         return None
     if type(message) is not dict or message.get("i") != index or type(message.get("i")) is not int:
         return None
@@ -885,18 +951,18 @@ def main():
     spare = Spare()
     while True:
         while not pending:
-            message = stdin.take()
-            if message is not None:
-                pending.append(message)
+            frame = stdin.take()
+            if frame is not None:
+                pending.append(frame)
                 break
             select.select([0], [], [])
             if not stdin.fill():
                 cleanup(spare)
                 return
-        message = pending.pop(0)
+        message, data = pending.pop(0)
         if message.get("type") != "job":
             continue  # a late cancel for a finished job
-        job = Job(message, spare, stdin)
+        job = Job(message, data, spare, stdin)
         spare = None
         job.run()
         pending.extend(job.deferred)
