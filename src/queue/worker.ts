@@ -64,6 +64,8 @@ export interface WorkerCounts {
 /** Sandboxes kept per distinct limits once idle (runs with other limits share the worker). */
 const IDLE_SANDBOXES_KEPT = 2;
 
+const SESSION_CACHE_MS = 1000;
+
 interface LocalSandbox {
   sandbox: Sandbox;
   active: number;
@@ -75,6 +77,7 @@ export class EvaluationWorker {
   readonly counts: WorkerCounts = { done: 0, failures: 0, errors: 0, stale: 0, busy: 0 };
   private readonly timings: QueueTimings;
   private readonly sandboxes = new Map<string, LocalSandbox>();
+  private readonly sessions = new Map<string, { session: string | null; at: number }>();
   private readonly startedAt = new Date().toISOString();
   private redis: Redis | undefined;
   private worker: Worker | undefined;
@@ -164,7 +167,7 @@ export class EvaluationWorker {
     }
     const evaluation = parsed.job;
     // A resumed run writes its new session here; the dead session's leftovers are not worth running.
-    const live = await this.redis!.get(redisKeys.runSession(evaluation.run));
+    const live = await this.liveSession(evaluation.run);
     if (live !== null && live !== evaluation.session) {
       this.counts.stale += 1;
       throw new UnrecoverableError('stale job: its run continues in a newer session');
@@ -200,6 +203,16 @@ export class EvaluationWorker {
       local.lastUsed = Date.now();
       this.evictIdleSandboxes();
     }
+  }
+
+  /** The run's live session, read at most once a second per run (a job costs no extra round trip). */
+  private async liveSession(run: string): Promise<string | null> {
+    const cached = this.sessions.get(run);
+    if (cached && Date.now() - cached.at < SESSION_CACHE_MS) return cached.session;
+    const session = await this.redis!.get(redisKeys.runSession(run));
+    if (this.sessions.size > 1000) this.sessions.clear();
+    this.sessions.set(run, { session, at: Date.now() });
+    return session;
   }
 
   private sandboxFor(limits: JobLimits): LocalSandbox {
