@@ -1,6 +1,9 @@
 /** A real redis-server for tests: on a free loopback port, without persistence, stopped after. */
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 export interface RedisServer {
@@ -23,13 +26,45 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startRedis(options: { password?: string } = {}): Promise<RedisServer> {
+/** A throw-away CA and a server certificate for 127.0.0.1, made with openssl. */
+export interface TlsFiles {
+  ca: string;
+  cert: string;
+  key: string;
+}
+
+export function makeTlsFiles(): TlsFiles {
+  const dir = mkdtempSync(join(tmpdir(), 'funsearch-redis-tls-'));
+  const at = (name: string) => join(dir, name);
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'ignore' });
+  openssl(
+    ...['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=test-ca'],
+    ...['-keyout', at('ca.key'), '-out', at('ca.pem')],
+  );
+  writeFileSync(at('san.cnf'), 'subjectAltName=IP:127.0.0.1\n');
+  openssl(
+    ...['req', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1'],
+    ...['-keyout', at('server.key'), '-out', at('server.csr')],
+  );
+  openssl(
+    ...['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key')],
+    ...['-CAcreateserial', '-days', '1', '-extfile', at('san.cnf'), '-out', at('server.pem')],
+  );
+  return { ca: at('ca.pem'), cert: at('server.pem'), key: at('server.key') };
+}
+
+export async function startRedis(options: { password?: string; tls?: TlsFiles } = {}): Promise<RedisServer> {
   const port = await freePort();
   const auth = options.password ? `:${options.password}@` : '';
-  const url = `redis://${auth}127.0.0.1:${port}`;
+  const url = `${options.tls ? 'rediss' : 'redis'}://${auth}127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
   const launch = async () => {
-    const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    const args = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
+    if (options.tls) {
+      const { cert, key, ca } = options.tls;
+      args.push('--port', '0', '--tls-port', String(port), '--tls-auth-clients', 'no');
+      args.push('--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', ca);
+    } else args.push('--port', String(port));
     if (options.password) args.push('--requirepass', options.password);
     child = spawn('redis-server', args, { stdio: 'ignore' });
     const deadline = Date.now() + 10_000;
@@ -38,6 +73,7 @@ export async function startRedis(options: { password?: string } = {}): Promise<R
         lazyConnect: true,
         retryStrategy: () => null,
         maxRetriesPerRequest: 0,
+        ...(options.tls ? { tls: { ca: readFileSync(options.tls.ca) } } : {}),
       });
       client.on('error', () => {});
       try {

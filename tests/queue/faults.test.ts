@@ -4,14 +4,16 @@
  * its worker every time, Redis restarting, and bad Redis settings at start.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import type { JobLimits } from '../../src/queue/job.js';
 import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
 import { CLI, cleanEnv, ROOT, runCli } from '../helpers/cli.js';
-import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { freePort, makeTlsFiles, type RedisServer, startRedis } from '../helpers/redis.js';
 import { eventually, withEvaluate } from '../sandbox/programs.js';
 
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
@@ -22,14 +24,14 @@ let redis: RedisServer;
 const children = new Set<ChildProcess>();
 const closers: (() => Promise<unknown>)[] = [];
 
-function startWorker(extra: string[] = []): ChildProcess {
+function startWorker(extra: string[] = [], url = redis.url, env = cleanEnv()): ChildProcess {
   const child = spawn(
     process.execPath,
     [
       CLI,
       'worker',
       '--redis',
-      redis.url,
+      url,
       '--sandbox',
       'process',
       '--unsafe-process-sandbox',
@@ -40,7 +42,7 @@ function startWorker(extra: string[] = []): ChildProcess {
       ...FAST_RECOVERY,
       ...extra,
     ],
-    { cwd: ROOT, env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] },
+    { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] },
   );
   child.stderr!.resume();
   children.add(child);
@@ -219,6 +221,28 @@ describe('funsearch worker at start', () => {
     } finally {
       await secured.stop();
     }
+  });
+
+  it('serves over rediss:// with a password, and says in one line when it cannot trust the server', async () => {
+    const tls = makeTlsFiles();
+    const secured = await startRedis({ password: 'tls-secret', tls });
+    closers.push(() => secured.stop());
+    const untrusted = await runCli(['worker', '--redis', secured.url]);
+    expect(untrusted.code).toBe(2);
+    expect(untrusted.stderr.trim().split('\n')).toHaveLength(1);
+    expect(untrusted.stderr).toMatch(/cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1/);
+
+    startWorker([], secured.url, cleanEnv({ NODE_EXTRA_CA_CERTS: tls.ca }));
+    const client = new Redis(secured.url, { tls: { ca: readFileSync(tls.ca) } });
+    closers.push(async () => client.disconnect());
+    const registered = await eventually(async () => {
+      const keys = await client.keys('funsearch:worker:*');
+      return keys.length === 1 ? keys : undefined;
+    }, 60_000);
+    expect(JSON.parse((await client.get(registered[0]!))!)).toMatchObject({
+      sandbox: 'process',
+      concurrency: 1,
+    });
   });
 
   it('refuses the process sandbox without --unsafe-process-sandbox', async () => {
