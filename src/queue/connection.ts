@@ -60,6 +60,28 @@ export function redisClient(url: string, options: RedisOptions = {}): Redis {
   });
 }
 
+/** Logs once when the connection is lost and once when it is back (ioredis reconnects on its own). */
+export function reportConnection(
+  redis: Redis,
+  url: string,
+  logger: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void } | undefined,
+): void {
+  let lost = false;
+  redis.on('error', (error) => {
+    if (lost) return;
+    lost = true;
+    logger?.warn(
+      { redis: redactUrl(url), error: String(error.message ?? error) },
+      'lost Redis; reconnecting',
+    );
+  });
+  redis.on('ready', () => {
+    if (!lost) return;
+    lost = false;
+    logger?.info({ redis: redactUrl(url) }, 'Redis is back');
+  });
+}
+
 /** Connects once, without retries: a user error (exit 2) if Redis cannot be reached or refuses us. */
 export async function probeRedis(url: string, source: string, timeoutMs = 5000): Promise<void> {
   const shown = redactUrl(url);

@@ -25,7 +25,14 @@ import {
   type SandboxWorkerStatus,
 } from '../sandbox/sandbox.js';
 import { failure } from '../sandbox/score.js';
-import { QUEUE_NAME, QUEUE_PREFIX, redactUrl, redisClient, redisKeys } from './connection.js';
+import {
+  QUEUE_NAME,
+  QUEUE_PREFIX,
+  redactUrl,
+  redisClient,
+  redisKeys,
+  reportConnection,
+} from './connection.js';
 import { buildJob, type EvaluationJob, type JobLimits, jobIdOf, parseResult } from './job.js';
 import { liveWorkers, type WorkerHeartbeat } from './registry.js';
 
@@ -112,7 +119,7 @@ export class QueueSandbox implements Sandbox {
       if (this.closing) throw new InfrastructureError('queue sandbox closed');
       const { logger } = this.options;
       this.redis = redisClient(this.url);
-      this.redis.on('error', (error) => logger?.debug({ error: String(error) }, 'redis connection error'));
+      reportConnection(this.redis, this.options.url, logger);
       const connection = { connection: this.redis, prefix: QUEUE_PREFIX };
       this.queue = new Queue(QUEUE_NAME, connection);
       this.queue.on('error', (error) => logger?.debug({ error: String(error) }, 'queue error'));

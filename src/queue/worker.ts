@@ -10,7 +10,7 @@ import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sandbox, SandboxLogger } from '../sandbox/sandbox.js';
-import { QUEUE_NAME, QUEUE_PREFIX, redisClient, redisKeys } from './connection.js';
+import { QUEUE_NAME, QUEUE_PREFIX, redisClient, redisKeys, reportConnection } from './connection.js';
 import { type JobLimits, parseJob, resultOf } from './job.js';
 import { type WorkerHeartbeat, workerHeartbeatJson } from './registry.js';
 
@@ -100,7 +100,7 @@ export class EvaluationWorker {
   async start(): Promise<void> {
     const { logger } = this.options;
     this.redis = redisClient(this.options.url);
-    this.redis.on('error', (error) => logger?.debug({ error: String(error) }, 'redis connection error'));
+    reportConnection(this.redis, this.options.url, logger);
     await this.beat();
     this.heartbeat = setInterval(() => {
       this.beat().catch((error) => logger?.debug({ error: String(error) }, 'heartbeat failed'));
