@@ -196,6 +196,26 @@ describe('distributed evaluation faults', () => {
     expect(worker.exitCode).toBe(0);
     await eventually(async () => (sandbox.capacity === 0 ? true : undefined), 10_000);
   });
+
+  it('hands its running job back to the queue on a second signal, for another worker', async () => {
+    const sandbox = queueSandbox();
+    await sandbox.start();
+    const first = startWorker();
+    await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
+    const queue = rawQueue();
+    const result = sandbox.runBatch(job(sleeper(3), 'h1', '6'));
+    await eventually(async () => ((await queue.getActiveCount()) === 1 ? true : undefined), 30_000);
+    first.kill('SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    first.kill('SIGTERM');
+    await exited(first);
+    expect(first.exitCode).toBe(0);
+    expect(await queue.getJobState(`faults/${sandbox.sessionId}/h1`)).toBe('waiting');
+    startWorker();
+    expect(await result).toMatchObject([{ kind: 'ok', score: 6 }]);
+    const finished = await queue.getJob(`faults/${sandbox.sessionId}/h1`);
+    expect(finished?.stalledCounter).toBe(0);
+  });
 });
 
 describe('funsearch worker at start', () => {
