@@ -4,6 +4,7 @@
  *       queue to 1, 2, 4 and 8 single-slot workers (process sandbox), keeping as many jobs in
  *       flight as the workers have slots, as the run does; throughput as a fraction of ideal
  *       linear scaling from the 1-worker figure (target >= 90% at 8);
+ *       A local 8-slot process sandbox on the same candidates gives the machine's own ceiling.
  *   (b) overhead: quick candidates one at a time through the local process sandbox and through
  *       the queue to one worker, interleaved in blocks; the difference per candidate (target <= 5 ms).
  * Workers run in this process (each with its own Redis connections and harness), so the figures
@@ -97,6 +98,21 @@ async function main(): Promise<void> {
           `${((100 * rate) / (base * count)).toFixed(1)}% of linear`,
       );
     }
+    // The machine's own ceiling for the same work: a local pool, 1 slot against 8, no queue.
+    const ceiling: number[] = [];
+    for (const slots of [1, 8]) {
+      const pool = new ProcessSandbox({ config, poolSize: slots });
+      try {
+        await pool.start();
+        await drive(pool, SLEEPY, slots, slots);
+        ceiling.push((PER_WORKER * slots) / (await drive(pool, SLEEPY, PER_WORKER * slots, slots)));
+      } finally {
+        await pool.close();
+      }
+    }
+    console.log(
+      `  reference, no queue: a local process sandbox with 8 slots reaches ${((100 * ceiling[1]!) / (8 * ceiling[0]!)).toFixed(1)}% of its own linear scaling on this machine`,
+    );
     while (workers.length > 1) await workers.pop()!.close();
     while (queue.capacity !== 1) await new Promise((resolve) => setTimeout(resolve, 50));
 
