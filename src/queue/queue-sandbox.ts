@@ -34,7 +34,7 @@ import {
   reportConnection,
 } from './connection.js';
 import { buildJob, type EvaluationJob, type JobLimits, jobIdOf, parseResult } from './job.js';
-import { liveWorkers, type WorkerHeartbeat } from './registry.js';
+import { listWorkers, type WorkerHeartbeat } from './registry.js';
 
 export interface QueueSandboxOptions {
   url: string;
@@ -68,6 +68,8 @@ interface WorkerRecord {
   firstSeen: number;
   lastSeen: number;
   evaluations: number;
+  /** Consecutive listings without its connection. */
+  missed: number;
 }
 
 /** A session's claim on its run lasts this long without renewal (renewed every poll). */
@@ -316,6 +318,7 @@ export class QueueSandbox implements Sandbox {
         firstSeen: now,
         lastSeen: now,
         evaluations: 1,
+        missed: 0,
       });
     }
   }
@@ -325,7 +328,9 @@ export class QueueSandbox implements Sandbox {
     this.polling = true;
     try {
       await this.redis.set(redisKeys.runSession(this.options.runId), this.sessionId, 'PX', SESSION_TTL_MS);
-      this.updateWorkers(await liveWorkers(this.queue, this.redis));
+      const known = [...this.workers.values()].filter((r) => r.live).map((r) => r.heartbeat.id);
+      const { listed, heartbeats } = await listWorkers(this.queue, this.redis, known);
+      this.updateWorkers(listed, heartbeats);
       if (Date.now() - this.lastReconcile >= Math.max(this.pollMs, RECONCILE_AFTER_MS)) {
         this.lastReconcile = Date.now();
         await this.reconcile();
@@ -337,34 +342,36 @@ export class QueueSandbox implements Sandbox {
     }
   }
 
-  private updateWorkers(live: WorkerHeartbeat[]): void {
+  private updateWorkers(listed: Set<string>, heartbeats: Map<string, WorkerHeartbeat>): void {
     const now = Date.now();
-    const seen = new Set<string>();
-    for (const heartbeat of live) {
-      seen.add(heartbeat.id);
-      const record = this.workers.get(heartbeat.id);
-      if (record) {
-        if (!record.live) record.firstSeen = now - (record.lastSeen - record.firstSeen);
-        Object.assign(record, { heartbeat, live: true, lastSeen: now });
-      } else {
-        this.workers.set(heartbeat.id, {
+    for (const [id, heartbeat] of heartbeats) {
+      const record = this.workers.get(id);
+      const connected = listed.has(id);
+      if (record?.live) {
+        // Gone after two listings without its connection, or at once when its heartbeat is deleted.
+        record.missed = connected ? 0 : record.missed + 1;
+        Object.assign(record, { heartbeat, lastSeen: now });
+        if (record.missed >= 2) this.markGone(record);
+      } else if (connected && record) {
+        record.firstSeen = now - (record.lastSeen - record.firstSeen);
+        Object.assign(record, { heartbeat, live: true, lastSeen: now, missed: 0 });
+      } else if (connected) {
+        this.workers.set(id, {
           heartbeat,
           live: true,
           firstSeen: now,
           lastSeen: now,
           evaluations: 0,
+          missed: 0,
         });
         this.options.logger?.info(
-          { worker: heartbeat.id, concurrency: heartbeat.concurrency, sandbox: heartbeat.sandbox },
+          { worker: id, concurrency: heartbeat.concurrency, sandbox: heartbeat.sandbox },
           'a worker joined',
         );
       }
     }
     for (const record of this.workers.values()) {
-      if (record.live && !seen.has(record.heartbeat.id)) {
-        record.live = false;
-        this.options.logger?.info({ worker: record.heartbeat.id }, 'a worker left');
-      }
+      if (record.live && !heartbeats.has(record.heartbeat.id)) this.markGone(record);
     }
     const capacity = [...this.workers.values()]
       .filter((r) => r.live)
@@ -373,6 +380,11 @@ export class QueueSandbox implements Sandbox {
       this.currentCapacity = capacity;
       for (const listener of [...this.listeners]) listener(capacity);
     }
+  }
+
+  private markGone(record: WorkerRecord): void {
+    record.live = false;
+    this.options.logger?.info({ worker: record.heartbeat.id }, 'a worker left');
   }
 
   /** Finds pending jobs that Redis lost (enqueues them again) or answered without us hearing. */

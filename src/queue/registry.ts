@@ -1,7 +1,8 @@
 /**
  * Which workers serve the queue. A worker is live while BullMQ lists its named connection
- * (`Queue.getWorkers()`: Redis drops it the moment the process dies) and its heartbeat key has
- * not expired (a hung or cut-off worker stops refreshing it). The heartbeat says what the run
+ * (`Queue.getWorkers()`: Redis drops it the moment the process dies; one missed listing is
+ * forgiven, for a reconnect) and its heartbeat key exists (deleted when the worker stops, expired
+ * when it hangs or is cut off). The heartbeat says what the run
  * shows: host, sandbox, concurrency, load.
  */
 import type { Queue } from 'bullmq';
@@ -28,15 +29,25 @@ export function workerHeartbeatJson(heartbeat: WorkerHeartbeat): string {
   return JSON.stringify(heartbeat);
 }
 
-/** The live workers of the queue, with their heartbeats. */
-export async function liveWorkers(queue: Queue, redis: Redis): Promise<WorkerHeartbeat[]> {
+/**
+ * The workers BullMQ lists as connected, and the heartbeats of those and of `known` ones (a
+ * worker's connection may be missing from one listing while it reconnects).
+ */
+export async function listWorkers(
+  queue: Queue,
+  redis: Redis,
+  known: readonly string[] = [],
+): Promise<{ listed: Set<string>; heartbeats: Map<string, WorkerHeartbeat> }> {
   const clients = await queue.getWorkers();
-  const ids = clients
-    .map((client) => /:w:([A-Za-z0-9._-]{1,120})$/.exec(client.rawname ?? '')?.[1])
-    .filter((id): id is string => id !== undefined);
-  if (ids.length === 0) return [];
+  const listed = new Set(
+    clients
+      .map((client) => /:w:([A-Za-z0-9._-]{1,120})$/.exec(client.rawname ?? '')?.[1])
+      .filter((id): id is string => id !== undefined),
+  );
+  const ids = [...new Set([...listed, ...known])];
+  const heartbeats = new Map<string, WorkerHeartbeat>();
+  if (ids.length === 0) return { listed, heartbeats };
   const values = await redis.mget(ids.map(redisKeys.worker));
-  const live: WorkerHeartbeat[] = [];
   for (const value of values) {
     if (value === null || value.length > 4096) continue;
     let raw: unknown;
@@ -46,7 +57,7 @@ export async function liveWorkers(queue: Queue, redis: Redis): Promise<WorkerHea
       continue;
     }
     const parsed = workerHeartbeatSchema.safeParse(raw);
-    if (parsed.success) live.push(parsed.data);
+    if (parsed.success) heartbeats.set(parsed.data.id, parsed.data);
   }
-  return live;
+  return { listed, heartbeats };
 }

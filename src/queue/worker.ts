@@ -21,7 +21,7 @@ export interface QueueTimings {
   stalledIntervalMs: number;
   /** Times a job may be put back after its worker died before it fails: a poison candidate's bound. */
   maxStalledCount: number;
-  /** How often a worker refreshes its heartbeat (its TTL is three of these). */
+  /** How often a worker refreshes its heartbeat (its TTL is five of these, at least 15 s). */
   heartbeatMs: number;
 }
 
@@ -65,6 +65,7 @@ export interface WorkerCounts {
 const IDLE_SANDBOXES_KEPT = 2;
 
 const SESSION_CACHE_MS = 1000;
+const MIN_HEARTBEAT_TTL_MS = 15_000;
 
 interface LocalSandbox {
   sandbox: Sandbox;
@@ -251,7 +252,8 @@ export class EvaluationWorker {
       redisKeys.worker(this.id),
       workerHeartbeatJson(heartbeat),
       'PX',
-      this.timings.heartbeatMs * 3,
+      // Generous: a dead process leaves BullMQ's worker list at once; this only catches hung ones.
+      Math.max(this.timings.heartbeatMs * 5, MIN_HEARTBEAT_TTL_MS),
     );
   }
 }

@@ -46,6 +46,13 @@ function sandbox(runId = 'run-a', sessionId?: string): QueueSandbox {
   return s;
 }
 
+/** A raw client for the test's own BullMQ objects; disconnected after the test. */
+function connection() {
+  const client = redisClient(redis.url);
+  closers.unshift(async () => client.disconnect());
+  return client;
+}
+
 beforeAll(async () => {
   redis = await startRedis();
 });
@@ -113,7 +120,7 @@ describe('queue sandbox', () => {
     const current = sandbox('run-r', 'new');
     await current.start();
     // A job left in the queue by the run's previous (killed) session.
-    const raw = new Queue(QUEUE_NAME, { connection: redisClient(redis.url), prefix: QUEUE_PREFIX });
+    const raw = new Queue(QUEUE_NAME, { connection: connection(), prefix: QUEUE_PREFIX });
     closers.push(() => raw.close());
     const stale = {
       v: 1,
@@ -151,7 +158,7 @@ describe('queue sandbox', () => {
     ];
     let next = 0;
     const evil = new Worker(QUEUE_NAME, async () => answers[next++], {
-      connection: redisClient(redis.url),
+      connection: connection(),
       prefix: QUEUE_PREFIX,
     });
     closers.push(() => evil.close());
@@ -168,7 +175,7 @@ describe('queue sandbox', () => {
   it('fails a malformed job on the worker without running it', async () => {
     const w = worker(1);
     await w.start();
-    const raw = new Queue(QUEUE_NAME, { connection: redisClient(redis.url), prefix: QUEUE_PREFIX });
+    const raw = new Queue(QUEUE_NAME, { connection: connection(), prefix: QUEUE_PREFIX });
     closers.push(() => raw.close());
     const added = await raw.add('evaluate', { v: 1, program: 'import os', functionToRun: 'os.system' });
     await eventually(async () => ((await raw.getJobState(added.id!)) === 'failed' ? true : undefined), 5000);
