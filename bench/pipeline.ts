@@ -1,5 +1,5 @@
 /**
- * The whole FunSearch loop with the mock model at a fixed latency and the Docker sandbox, on
+ * The whole FunSearch run with the mock model at a fixed latency and the Docker sandbox, on
  * specs/cap_set.py with inputs 3 and 4. Measures, in one run:
  *   1. the sandbox's own rate on the mock's answer mix (evaluations per second with the pool busy),
  *   2. the pipeline: samples and evaluations per second, and memory over time,
@@ -11,14 +11,11 @@
  *                           BENCH_SAMPLES_PER_PROMPT=4, BENCH_IMAGE=funsearch-base:local, BENCH_TIMEOUT=2)
  */
 import { readFileSync } from 'node:fs';
-import { systemClock } from '../src/clock.js';
 import { parseConfig } from '../src/config.js';
-import { ProgramsDatabase } from '../src/database/programs-database.js';
 import { createLanguageModel } from '../src/llm/index.js';
 import { Random } from '../src/random.js';
 import { Evaluator } from '../src/run/evaluator.js';
-import { FunSearch } from '../src/run/funsearch.js';
-import { emptyStats } from '../src/run/stats.js';
+import { Run } from '../src/run/run.js';
 import { createSandbox } from '../src/sandbox/index.js';
 import { parseSpec } from '../src/spec/parse.js';
 import { initParser } from '../src/spec/parser.js';
@@ -52,8 +49,9 @@ const config = parseConfig({
   budget: { duration: SECONDS },
   llm: { provider: 'mock', mock_latency_ms: LATENCY_MS },
 });
+// The run closes its own sandbox when it ends; the sandbox's own rate is measured on a second one.
+const runSandbox = createSandbox({ kind: 'docker', config, logger: quiet });
 const sandbox = createSandbox({ kind: 'docker', config, logger: quiet });
-await sandbox.start();
 const evaluator = new Evaluator({
   sandbox,
   template: spec.program,
@@ -66,26 +64,9 @@ const evaluator = new Evaluator({
 try {
   // 1. The pipeline.
   const llmRate = (SAMPLERS * PER_PROMPT) / (LATENCY_MS / 1000);
-  const stats = emptyStats(SAMPLERS);
   const random = new Random(1);
-  const database = new ProgramsDatabase({
-    config: config.programs_database,
-    template: spec.program,
-    functionToEvolve: spec.functionToEvolve,
-    random,
-    clock: systemClock,
-  });
   const llm = createLanguageModel({ llm: 'mock', env: {}, random: random.fork(), latencyMs: LATENCY_MS });
-  const search = new FunSearch({
-    config,
-    database,
-    evaluator,
-    llm,
-    clock: systemClock,
-    stats,
-    onEvent: () => {},
-    logger: quiet,
-  });
+  const run = new Run({ config, spec, inputs, sandbox: runSandbox, llm, random, logger: quiet });
   // The database keeps every registered program by design; its own size is measured beside the heap
   // so that growth of the pipeline (queue, promises, buffers) would show as the difference.
   const memory: { t: number; rss: number; heap: number; database: number; programs: number }[] = [];
@@ -94,6 +75,8 @@ try {
     () => {
       // Live heap, not garbage waiting for the collector (npm run bench:pipeline passes --expose-gc).
       (globalThis as { gc?: () => void }).gc?.();
+      const database = run.view()?.database;
+      if (!database) return;
       memory.push({
         t: (performance.now() - started) / 1000,
         rss: process.memoryUsage.rss(),
@@ -104,8 +87,10 @@ try {
     },
     Math.max(1000, (SECONDS * 1000) / 20),
   );
-  await search.run();
+  const result = await run.start();
   clearInterval(sampler);
+  const { stats, database } = run.view()!;
+  await sandbox.start();
   const seconds = (performance.now() - started) / 1000;
   const samplesRate = (stats.samplesOk + stats.samplesFailed) / seconds;
   const evaluationsRate = stats.evaluations / seconds;
@@ -148,6 +133,9 @@ try {
   );
   console.log(
     `  outcomes                  ${JSON.stringify(stats.outcomes)}; best score ${database.bestScore}`,
+  );
+  console.log(
+    `  in flight at most         ${result.concurrency.maxDrawnNotEvaluated} drawn, not evaluated (bound: depth ${result.concurrency.channelDepth} + capacity ${result.concurrency.capacity})`,
   );
   if (first && last) {
     console.log(

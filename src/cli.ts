@@ -262,7 +262,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       // Help and version exit 0; every usage mistake is a user error (commander already printed it).
       return error.exitCode === 0 ? 0 : 2;
     }
-    if (error instanceof ExitError) return error.exitCode;
+    if (error instanceof ExitError) {
+      if (error.print) process.stderr.write(`funsearch: ${error.message}\n`);
+      return error.exitCode;
+    }
     if (error instanceof UserError) {
       process.stderr.write(`funsearch: ${error.message}\n`);
       if (verbose && error.stack) process.stderr.write(`${error.stack}\n`);

@@ -15,12 +15,16 @@ export class InfrastructureError extends Error {
   override readonly name = 'InfrastructureError';
 }
 
-/** Thrown by commands to ask the CLI for a specific exit code after they printed their own output. */
+/**
+ * Thrown by commands to ask the CLI for a specific exit code; the CLI prints `message` as one line
+ * when `print` is set (otherwise the command printed its own output).
+ */
 export class ExitError extends Error {
   override readonly name = 'ExitError';
   constructor(
     readonly exitCode: number,
     message = `exit ${exitCode}`,
+    readonly print = false,
   ) {
     super(message);
   }

@@ -25,6 +25,7 @@ export { LlmApiError } from './llm/errors.js';
 export { type CreateLanguageModelOptions, createLanguageModel } from './llm/index.js';
 export type { Completion, LanguageModel, TokenUsage } from './llm/language-model.js';
 export { UsageMeter } from './llm/usage.js';
+export type { Logger } from './logger.js';
 export {
   EvaluationWorker,
   type EvaluationWorkerOptions,
@@ -35,7 +36,16 @@ export {
 export { Random } from './random.js';
 export { renderHtmlReport, writeHtmlReport } from './report/index.js';
 export { type CandidateResult, Evaluator } from './run/evaluator.js';
-export { FunSearch, type SampleEvent } from './run/funsearch.js';
+export type { Checkpoint, RunStatus, SampleEvent, Summary } from './run/formats.js';
+export {
+  InitialProgramError,
+  Run,
+  type RunOptions,
+  type RunResult,
+  type RunSpec,
+  type RunView,
+} from './run/run.js';
+export { DirectoryStore, MemoryStore, type RunStore } from './run/store.js';
 export { parseTestInputs, readTestInputs, type TestInput } from './run/test-inputs.js';
 export { buildImage, type CreateSandboxOptions, closeAllSandboxes, createSandbox } from './sandbox/index.js';
 export type {

@@ -1,7 +1,12 @@
 /** Loading what every command that runs candidates needs: the env, the spec, the inputs, the evaluator. */
 import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
+import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
+import { createLanguageModel } from '../llm/index.js';
+import type { Completion, LanguageModel } from '../llm/language-model.js';
+import type { UsageMeter } from '../llm/usage.js';
+import type { Random } from '../random.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
@@ -73,4 +78,40 @@ export function evaluatorFor(
     testInputs: inputs,
     timeoutSeconds,
   });
+}
+
+/** The language model the config names, with its retry policy and usage meter. */
+export function languageModelFor(
+  config: Config,
+  parts: { env: Record<string, string | undefined>; random: Random; meter: UsageMeter },
+): LanguageModel {
+  const { llm } = config;
+  return createLanguageModel({
+    llm: llm.provider,
+    model: llm.model,
+    env: parts.env,
+    random: parts.random,
+    params: llm.params,
+    endpoint: llm.openai_endpoint,
+    mockResponsesFile: llm.mock_responses,
+    latencyMs: llm.mock_latency_ms,
+    faultRate: llm.mock_fault_rate,
+    meter: parts.meter,
+    pricePerMillionTokens: llm.price_per_million_tokens,
+    retry: {
+      maxRetries: llm.max_retries,
+      ...(llm.request_timeout === undefined ? {} : { requestTimeoutMs: llm.request_timeout * 1000 }),
+    },
+  });
+}
+
+/** USD for one completion at the model's known or configured price; 0 when unknown. */
+export function costOf(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
+  const price = meter.priceOf(llm.modelId);
+  if (!price || !completion.usage) return 0;
+  return (
+    ((completion.usage.inputTokens ?? 0) * price.input +
+      (completion.usage.outputTokens ?? 0) * price.output) /
+    1e6
+  );
 }

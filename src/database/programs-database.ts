@@ -23,7 +23,7 @@ import {
 
 export type { IslandStats } from './island.js';
 export type { Prompt } from './prompt.js';
-export type { ScoresPerTest, TestInput } from './scores.js';
+export type { ScoreKey, ScoresPerTest } from './scores.js';
 
 export interface ProgramsDatabaseOptions {
   config: ProgramsDatabaseConfig;

@@ -5,11 +5,11 @@
  */
 import type { ScoreReduction } from '../config.js';
 
-/** One test input as the inputs file gives it. */
-export type TestInput = string | number;
+/** The key of a per-input score: the test input as the inputs file gives it (a literal, or a number). */
+export type ScoreKey = string | number;
 
 /** A program's score on each test input, in the order of the inputs file (a Map keeps insertion order). */
-export type ScoresPerTest = ReadonlyMap<TestInput, number>;
+export type ScoresPerTest = ReadonlyMap<ScoreKey, number>;
 
 /** The scores in input order; programs with equal signatures share a cluster. */
 export type Signature = readonly number[];
@@ -57,7 +57,7 @@ export function checkScores(scoresPerTest: ScoresPerTest): void {
   }
 }
 
-function largestInputIndex(inputs: readonly TestInput[]): number {
+function largestInputIndex(inputs: readonly ScoreKey[]): number {
   const numbers = inputs.map(asNumber);
   if (numbers.some((value) => value === undefined)) return inputs.length - 1;
   let best = 0;
@@ -65,7 +65,7 @@ function largestInputIndex(inputs: readonly TestInput[]): number {
   return best;
 }
 
-function asNumber(input: TestInput): number | undefined {
+function asNumber(input: ScoreKey): number | undefined {
   if (typeof input === 'number') return Number.isFinite(input) ? input : undefined;
   if (input.trim() === '') return undefined;
   const value = Number(input);

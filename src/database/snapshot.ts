@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { type ProgramsDatabaseConfig, programsDatabaseConfigSchema } from '../config.js';
 import type { PyFunction } from '../spec/program.js';
-import type { TestInput } from './scores.js';
+import type { ScoreKey } from './scores.js';
 
 const finite = z.number().finite();
 const count = z.number().int().nonnegative();
@@ -65,7 +65,7 @@ export const databaseSnapshotSchema = z.object({
 export interface BestSnapshot {
   score: number;
   program: PyFunction;
-  scoresPerTest: [TestInput, number][];
+  scoresPerTest: [ScoreKey, number][];
 }
 
 export interface ClusterSnapshot {

@@ -3,6 +3,7 @@
  * base URLs, looked up in the record given, never in process.env) and the options, wrapped with the
  * usage meter and the retry policy.
  */
+import { LLM_PROVIDERS } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { Sleep } from './abort.js';
@@ -17,8 +18,7 @@ import { type RetryEvent, type RetryPolicy, resolvePolicy, withRetry } from './r
 import { createStarCoderModel } from './starcoder.js';
 import { type Price, type UsageMeter, withUsage } from './usage.js';
 
-export const LLM_PROVIDER_NAMES = ['replicate', 'openai', 'gemini', 'starcoder', 'mock'] as const;
-export type LlmProviderName = (typeof LLM_PROVIDER_NAMES)[number];
+export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 
 export interface CreateLanguageModelOptions {
   llm: LlmProviderName;
@@ -186,7 +186,7 @@ function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
       });
     default:
       throw new UserError(
-        `Unknown language model provider \`${String(options.llm)}\`: expected one of ${LLM_PROVIDER_NAMES.join(', ')}`,
+        `Unknown language model provider \`${String(options.llm)}\`: expected one of ${LLM_PROVIDERS.join(', ')}`,
       );
   }
 }

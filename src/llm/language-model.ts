@@ -18,6 +18,8 @@ export interface Completion {
    */
   text: string;
   usage?: TokenUsage;
+  /** `provider:modelId` of the model that answered, when a run mixes several. */
+  model?: string;
 }
 
 export interface LanguageModel {

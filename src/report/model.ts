@@ -234,7 +234,7 @@ function headlineFromEvents(events: readonly RunEvent[], samples: number): Headl
 
 function bestProgram(run: RunData): ReportModel['best'] {
   const fromSummary = run.summary?.bestProgram;
-  if (fromSummary) {
+  if (fromSummary && typeof fromSummary.score === 'number') {
     return {
       score: fromSummary.score,
       island: fromSummary.island ?? null,

@@ -9,6 +9,7 @@ import { open, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { UserError } from '../errors.js';
+import { type Summary, sampleEventSchema } from '../run/formats.js';
 import type { PyFunction } from '../spec/program.js';
 
 /** One event of events.jsonl, reduced to what the report draws (100 000 of them stay small). */
@@ -31,58 +32,17 @@ export interface RunEvent {
   initial: boolean;
 }
 
-/** A part of summary.json the report reads; every field may be missing in an old or partial file. */
-export interface RunSummary {
-  bestScore?: number | null;
-  samples?: number;
-  evaluations?: number;
-  status?: string;
-  stopReason?: string | null;
-  error?: string | null;
-  initialScore?: number | null;
-  bestProgram?: {
-    score: number;
-    island: number | null;
-    scoresPerTest: Record<string, number>;
-    function: string;
-    program: string;
-  } | null;
-  islands?: {
-    id: number;
-    bestScore: number | null;
-    bestScoresPerTest: Record<string, number> | null;
-    clusters: number;
-    programs: number;
-    generation: number;
-  }[];
-  counts?: {
-    prompts?: number;
-    samplesOk?: number;
-    samplesFailed?: number;
-    evaluations?: number;
-    outcomes?: Record<string, number>;
-    failures?: number;
-    registered?: number;
-    staleDropped?: number;
-    islandResets?: number;
-  };
-  tokens?: { input?: number; output?: number; total?: number };
-  costUsd?: number;
-  timings?: {
-    elapsedSeconds?: number;
-    samplesPerSecond?: number;
-    evaluationsPerSecond?: number;
-    meanLlmLatencyMs?: number | null;
-    meanEvaluationMs?: number | null;
-  };
-  budgetUsed?: unknown;
-  model?: string;
-  specFile?: string;
-  testInputs?: string[];
-  startedAt?: string;
-  updatedAt?: string;
-  config?: Record<string, unknown>;
-}
+/** Optional all the way down through named fields; arrays and records keep their element types. */
+type DeepPartial<T> = T extends readonly unknown[]
+  ? T
+  : T extends object
+    ? string extends keyof T
+      ? T
+      : { [K in keyof T]?: DeepPartial<T[K]> | undefined }
+    : T;
+
+/** summary.json (format in formats.ts) as the report reads it: any field may be missing in an old or partial file. */
+export type RunSummary = DeepPartial<Summary>;
 
 export interface CheckpointCluster {
   signature: number[];
@@ -289,6 +249,8 @@ function append(events: RunEvent[], event: RunEvent, info: EventLogInfo): void {
   events.push(event);
 }
 
+const lenientEventSchema = sampleEventSchema.partial().required({ outcome: true, elapsedMs: true });
+
 function parseEvent(line: string): RunEvent | undefined {
   let raw: unknown;
   try {
@@ -296,23 +258,26 @@ function parseEvent(line: string): RunEvent | undefined {
   } catch {
     return undefined;
   }
-  if (!raw || typeof raw !== 'object') return undefined;
-  const r = raw as Record<string, unknown>;
-  if (typeof r.outcome !== 'string' || !isFiniteNumber(r.elapsedMs)) return undefined;
+  // The one event format (formats.ts), read leniently: only the outcome and the run time are
+  // required, so older or hand-made logs still draw; a field of the wrong type makes a corrupt line.
+  const parsed = lenientEventSchema.safeParse(raw);
+  if (!parsed.success) return undefined;
+  const r = parsed.data;
+  if (!Number.isFinite(r.elapsedMs)) return undefined;
   const event: RunEvent = {
     elapsedMs: r.elapsedMs,
-    wallMs: typeof r.time === 'string' ? Date.parse(r.time) : Number.NaN,
-    island: isFiniteNumber(r.island) ? r.island : null,
+    wallMs: r.time === undefined ? Number.NaN : Date.parse(r.time),
+    island: r.island ?? null,
     outcome: r.outcome,
-    initial: r.reason === 'initial program' && r.island == null,
+    initial: r.reason === 'initial program' && r.island === null,
   };
-  if (isFiniteNumber(r.score)) event.score = r.score;
+  if (r.score !== undefined && Number.isFinite(r.score)) event.score = r.score;
   if (r.registered === true) event.registered = true;
   if (r.newBest === true) event.newBest = true;
-  if (isFiniteNumber(r.llmLatencyMs)) event.llmLatencyMs = r.llmLatencyMs;
-  if (isFiniteNumber(r.evaluationMs)) event.evaluationMs = r.evaluationMs;
-  if (Array.isArray(r.resetIslands)) event.resetIslands = r.resetIslands.filter(isFiniteNumber);
-  if (Array.isArray(r.resetFounders)) event.resetFounders = r.resetFounders.filter(isFiniteNumber);
+  if (r.llmLatencyMs !== undefined) event.llmLatencyMs = r.llmLatencyMs;
+  if (r.evaluationMs !== undefined) event.evaluationMs = r.evaluationMs;
+  if (r.resetIslands) event.resetIslands = r.resetIslands;
+  if (r.resetFounders) event.resetFounders = r.resetFounders;
   return event;
 }
 

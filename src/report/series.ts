@@ -4,7 +4,7 @@
  * latency histogram instead, so its size does not grow with the run.
  */
 
-import { SAMPLE_OUTCOMES } from '../run/funsearch.js';
+import { SAMPLE_OUTCOMES } from '../run/formats.js';
 import type { RunEvent } from './read-run.js';
 
 export interface BestSeries {

@@ -1,35 +1,11 @@
 /**
- * The checkpoint of a run: the database (islands, clusters, random state) and the counters, in one
- * JSON file written atomically, so a `kill -9` at any moment leaves the previous or the next one.
+ * Reading and writing checkpoint.json (its format is in formats.ts): one JSON file written
+ * atomically, so a `kill -9` at any moment leaves the previous or the next one.
  */
 import { readFile } from 'node:fs/promises';
-import { z } from 'zod';
-import type { DatabaseSnapshot } from '../database/snapshot.js';
 import { UserError } from '../errors.js';
 import { writeFileAtomic } from './atomic-file.js';
-import { type RunStats, runStatsSchema } from './stats.js';
-
-export const CHECKPOINT_FILE = 'checkpoint.json';
-
-export interface Checkpoint {
-  format: 'funsearch-checkpoint';
-  version: 1;
-  savedAt: string;
-  /** Set once the run ended by itself (budget reached); a resume of it only runs with raised budgets. */
-  finished: boolean;
-  stats: RunStats;
-  database: DatabaseSnapshot;
-}
-
-const checkpointSchema = z.object({
-  format: z.literal('funsearch-checkpoint'),
-  version: z.literal(1),
-  savedAt: z.string(),
-  finished: z.boolean(),
-  stats: runStatsSchema,
-  // Checked by ProgramsDatabase.fromJSON, which knows its own schema.
-  database: z.unknown(),
-});
+import { type Checkpoint, checkpointSchema, versionProblem } from './formats.js';
 
 export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(checkpoint));
@@ -50,6 +26,11 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
   } catch (error) {
     throw new UserError(`${path}: the checkpoint is not valid JSON (${(error as Error).message})`);
   }
+  const header = (json ?? {}) as { format?: unknown; version?: unknown };
+  if (header.format === 'funsearch-checkpoint') {
+    const problem = versionProblem('checkpoint', header.version);
+    if (problem) throw new UserError(`${path}: cannot resume: ${problem}`);
+  }
   const parsed = checkpointSchema.safeParse(json);
   if (!parsed.success) {
     const problems = parsed.error.issues.map(
@@ -57,5 +38,5 @@ export async function readCheckpoint(path: string): Promise<Checkpoint> {
     );
     throw new UserError(`${path}: not a funsearch checkpoint (${problems.join('; ')})`);
   }
-  return parsed.data as Checkpoint;
+  return parsed.data;
 }

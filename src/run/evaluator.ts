@@ -47,6 +47,8 @@ export interface EvaluateOptions {
    */
   stopAtFirstFailure?: boolean;
   signal?: AbortSignal;
+  /** The run's id of the sample, passed to the sandbox so a queue can make its job idempotent. */
+  id?: string;
 }
 
 export class Evaluator {
@@ -54,18 +56,22 @@ export class Evaluator {
 
   async evaluate(
     sample: string,
-    { versionGenerated, stopAtFirstFailure = true, signal }: EvaluateOptions = {},
+    { versionGenerated, stopAtFirstFailure = true, signal, id }: EvaluateOptions = {},
   ): Promise<CandidateResult> {
     const { template, functionToEvolve } = this.options;
     const candidate = buildCandidate(template, functionToEvolve, sample, versionGenerated);
     if ('error' in candidate) return { status: 'rejected', kind: candidate.error, reason: candidate.reason };
-    return this.evaluateProgram(candidate.fn, candidate.program, { stopAtFirstFailure, signal });
+    return this.evaluateProgram(candidate.fn, candidate.program, { stopAtFirstFailure, signal, id });
   }
 
   async evaluateProgram(
     fn: PyFunction,
     program: string,
-    { stopAtFirstFailure = true, signal }: Pick<EvaluateOptions, 'stopAtFirstFailure' | 'signal'> = {},
+    {
+      stopAtFirstFailure = true,
+      signal,
+      id,
+    }: Pick<EvaluateOptions, 'stopAtFirstFailure' | 'signal' | 'id'> = {},
   ): Promise<CandidateResult> {
     const { sandbox, functionToRun, testInputs, timeoutSeconds } = this.options;
     const outcomes: InputOutcome[] = [];
@@ -73,7 +79,7 @@ export class Evaluator {
       // One sandbox child runs the inputs in order and stops at the first failure: one fork per candidate.
       const texts = testInputs.map((input) => input.text);
       const results = await sandbox.runBatch(
-        { program, functionToRun, testInputs: texts, timeoutSeconds },
+        { program, functionToRun, testInputs: texts, timeoutSeconds, ...(id === undefined ? {} : { id }) },
         signal,
       );
       for (const [index, outcome] of results.entries()) outcomes.push({ input: texts[index]!, outcome });

@@ -3,7 +3,7 @@
  * reported is on its way to disk even if the process is killed right after.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { SampleEvent } from './funsearch.js';
+import type { SampleEvent } from './formats.js';
 
 export class EventLog {
   private fd: number | undefined;

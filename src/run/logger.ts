@@ -1,11 +1,10 @@
 /**
- * The run's logger: pino JSON lines into `run.log` in the run directory, and short human lines on
- * the terminal at `--log-level` (through the status block when there is one).
+ * The run's logger: pino JSON lines into `run.log` (the store's log stream), and short human lines
+ * on the terminal at `--log-level` (through the status block when there is one).
  */
-import { createWriteStream } from 'node:fs';
 import { Writable } from 'node:stream';
 import pino from 'pino';
-import type { RunLogger } from './funsearch.js';
+import type { Logger } from '../logger.js';
 
 const LEVEL_NAMES: Record<number, string> = {
   10: 'trace',
@@ -16,18 +15,12 @@ const LEVEL_NAMES: Record<number, string> = {
   60: 'fatal',
 };
 
-export interface RunLoggerHandle {
-  logger: RunLogger;
-  /** Flushes and closes run.log. */
-  close(): Promise<void>;
-}
-
 export function createRunLogger(options: {
-  logFile: string;
+  /** run.log; omitted for commands that only print. */
+  file?: Writable;
   terminalLevel: string;
   printLine: (line: string) => void;
-}): RunLoggerHandle {
-  const file = createWriteStream(options.logFile, { flags: 'a' });
+}): Logger {
   const terminal = new Writable({
     write(chunk: Buffer, _encoding, callback) {
       for (const line of chunk.toString('utf8').split('\n')) {
@@ -37,23 +30,18 @@ export function createRunLogger(options: {
     },
   });
   const fileLevel = levelValue(options.terminalLevel) < levelValue('info') ? options.terminalLevel : 'info';
-  const streams: pino.StreamEntry[] = [{ level: fileLevel as pino.Level, stream: file }];
+  const streams: pino.StreamEntry[] = options.file
+    ? [{ level: fileLevel as pino.Level, stream: options.file }]
+    : [];
   if (options.terminalLevel !== 'silent')
     streams.push({ level: options.terminalLevel as pino.Level, stream: terminal });
-  const base = pino(
-    { level: lowest(fileLevel, options.terminalLevel), base: undefined },
+  return pino(
+    {
+      level: lowest(options.file ? fileLevel : options.terminalLevel, options.terminalLevel),
+      base: undefined,
+    },
     pino.multistream(streams),
   );
-  const adapt =
-    (level: 'debug' | 'info' | 'warn' | 'error') =>
-    (message: string, fields?: Record<string, unknown>): void => {
-      if (fields) base[level](fields, message);
-      else base[level](message);
-    };
-  return {
-    logger: { debug: adapt('debug'), info: adapt('info'), warn: adapt('warn'), error: adapt('error') },
-    close: () => new Promise((resolve) => file.end(resolve)),
-  };
 }
 
 function levelValue(level: string): number {

@@ -5,7 +5,7 @@
 import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
 import { budgetUsage } from './budget.js';
-import { SAMPLE_OUTCOMES } from './funsearch.js';
+import { SAMPLE_OUTCOMES } from './formats.js';
 import { type RunStats, totalSamples } from './stats.js';
 
 export interface ProgressSource {
@@ -38,7 +38,7 @@ export function statusLines({ config, stats, database }: ProgressSource): string
     .join(' ');
   return [
     `funsearch  ${formatDuration(seconds)}  best ${formatScore(database.bestScore)}  samples ${totalSamples(stats)} (ok ${stats.samplesOk}, failed ${stats.samplesFailed})  LLM latency ${latency}`,
-    `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${stats.registered}`,
+    `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}`,
     `islands best: ${islands}`,
     `budget: ${budget}`,
   ];

@@ -1,55 +1,53 @@
 /**
- * The files a run leaves in its directory: `summary.json` (machine-readable), `report.txt` and
- * `island_<i>_best_program.py` (as the original, but each a whole runnable program).
+ * What a run's reports say: summary.json (format in formats.ts), `report.txt` and
+ * `island_<i>_best_program.py` (as the original, but each a whole runnable program). Where they
+ * go is the store's business.
  */
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
 import { functionToString } from '../spec/program.js';
-import { writeFileAtomic } from './atomic-file.js';
 import type { StopReason } from './budget.js';
 import { budgetUsage } from './budget.js';
+import { FORMAT_VERSIONS, type RunStatus, type Summary } from './formats.js';
 import { type RunStats, totalSamples } from './stats.js';
-
-export type RunStatus = 'running' | 'finished' | 'interrupted' | 'failed';
+import type { RunReports } from './store.js';
 
 export interface SummaryContext {
   config: Config;
   database: ProgramsDatabase;
   stats: RunStats;
   status: RunStatus;
-  stopReason?: StopReason;
-  error?: string;
+  stopReason?: StopReason | undefined;
+  error?: string | undefined;
   model: string;
   specFile: string;
   testInputs: string[];
   startedAt: string;
-  initialScore?: number;
+  concurrency: Summary['concurrency'];
 }
 
-export function buildSummary(context: SummaryContext): Record<string, unknown> {
+export function buildSummary(context: SummaryContext): Summary {
   const { database, stats, config } = context;
   const best = database.bestRecord;
   const seconds = stats.elapsedMs / 1000;
-  const template = database.template;
-  const wholeProgram = (fn: Parameters<typeof functionToString>[0]) =>
-    template.withFunction(database.functionToEvolve, fn).toString();
+  const evaluated = stats.evaluations;
   return {
+    format: 'funsearch-summary',
+    version: FORMAT_VERSIONS.summary,
     bestScore: best ? best.score : null,
     samples: totalSamples(stats),
-    evaluations: stats.evaluations,
+    evaluations: evaluated,
     status: context.status,
     stopReason: context.stopReason ?? null,
     error: context.error ?? null,
-    initialScore: context.initialScore ?? null,
+    initialScore: stats.initialScore ?? null,
     bestProgram: best
       ? {
           score: best.score,
           island: best.islandId,
           scoresPerTest: Object.fromEntries(best.scoresPerTest),
           function: functionToString(best.program).trimEnd(),
-          program: wholeProgram(best.program),
+          program: database.template.withFunction(database.functionToEvolve, best.program).toString(),
         }
       : null,
     islands: database.islandReports().map((island) => ({
@@ -64,13 +62,15 @@ export function buildSummary(context: SummaryContext): Record<string, unknown> {
       prompts: stats.prompts,
       samplesOk: stats.samplesOk,
       samplesFailed: stats.samplesFailed,
-      evaluations: stats.evaluations,
+      evaluations: evaluated,
       outcomes: stats.outcomes,
-      failures: stats.evaluations - (stats.outcomes.ok ?? 0),
-      registered: stats.registered,
-      staleDropped: stats.staleDropped,
+      failures: evaluated - (stats.outcomes.ok ?? 0),
+      registered: database.programsRegistered,
+      staleDropped: database.staleResultsDropped,
       islandResets: database.resetCount,
+      notEvaluated: stats.notEvaluated,
     },
+    concurrency: context.concurrency,
     tokens: {
       input: stats.inputTokens,
       output: stats.outputTokens,
@@ -80,9 +80,9 @@ export function buildSummary(context: SummaryContext): Record<string, unknown> {
     timings: {
       elapsedSeconds: seconds,
       samplesPerSecond: seconds > 0 ? totalSamples(stats) / seconds : 0,
-      evaluationsPerSecond: seconds > 0 ? stats.evaluations / seconds : 0,
+      evaluationsPerSecond: seconds > 0 ? evaluated / seconds : 0,
       meanLlmLatencyMs: stats.samplesOk > 0 ? stats.llmLatencyTotalMs / stats.samplesOk : null,
-      meanEvaluationMs: stats.evaluations > 0 ? stats.evaluationTotalMs / stats.evaluations : null,
+      meanEvaluationMs: evaluated > 0 ? stats.evaluationTotalMs / evaluated : null,
     },
     budgetUsed: budgetUsage(config, stats),
     model: context.model,
@@ -90,31 +90,27 @@ export function buildSummary(context: SummaryContext): Record<string, unknown> {
     testInputs: context.testInputs,
     startedAt: context.startedAt,
     updatedAt: new Date().toISOString(),
-    config,
+    config: config as unknown as Record<string, unknown>,
   };
 }
 
-export async function writeReports(runDir: string, context: SummaryContext): Promise<void> {
+export function buildReports(context: SummaryContext): RunReports {
   const { database } = context;
-  await writeFileAtomic(join(runDir, 'summary.json'), `${JSON.stringify(buildSummary(context), null, 2)}\n`);
   const islands = database.islandReports();
-  let text = `FunSearch run: ${context.status}${context.stopReason ? ` (${context.stopReason})` : ''}\n`;
-  text += `Best score: ${database.bestRecord?.score ?? 'none'}\n\nBest score per islands:\n`;
+  let reportText = `FunSearch run: ${context.status}${context.stopReason ? ` (${context.stopReason})` : ''}\n`;
+  reportText += `Best score: ${database.bestRecord?.score ?? 'none'}\n\nBest score per islands:\n`;
+  const programs = new Map<string, string>();
   for (const island of islands) {
     const scores = island.bestScoresPerTest
       ? [...island.bestScoresPerTest].map(([input, score]) => `${input}: ${score}`).join(', ')
       : '';
-    text += `Island ${island.id}: {${scores}}\n`;
+    reportText += `Island ${island.id}: {${scores}}\n`;
+    if (island.bestProgram) {
+      programs.set(
+        `island_${island.id}_best_program.py`,
+        database.template.withFunction(database.functionToEvolve, island.bestProgram).toString(),
+      );
+    }
   }
-  await writeFile(join(runDir, 'report.txt'), text);
-  await Promise.all(
-    islands.map((island) =>
-      island.bestProgram
-        ? writeFile(
-            join(runDir, `island_${island.id}_best_program.py`),
-            database.template.withFunction(database.functionToEvolve, island.bestProgram).toString(),
-          )
-        : Promise.resolve(),
-    ),
-  );
+  return { summary: buildSummary(context), reportText, programs };
 }

@@ -12,8 +12,6 @@ export const runStatsSchema = z.object({
   evaluations: z.number().int().nonnegative(),
   /** Evaluations by outcome kind (ok, timeout, memory, crash, syntax-error, invalid-score, output-limit, empty, calls-ancestor). */
   outcomes: z.record(z.string(), z.number().int().nonnegative()),
-  registered: z.number().int().nonnegative(),
-  staleDropped: z.number().int().nonnegative(),
   inputTokens: z.number().nonnegative(),
   outputTokens: z.number().nonnegative(),
   /** Estimated LLM cost in USD, for models whose price is known or configured. */
@@ -27,6 +25,10 @@ export const runStatsSchema = z.object({
   initialScore: z.number().optional(),
   /** Prompts each sampler has sent, so a resumed run keeps `total_llm_samples` per sampler. */
   promptsPerSampler: z.array(z.number().int().nonnegative()),
+  /** Samples answered by the LLM that a stop left unevaluated (0 in checkpoints of format 1). */
+  notEvaluated: z.number().int().nonnegative().default(0),
+  /** The last sample id handed out (`s<n>`), so ids stay unique across resumed sessions. */
+  lastSampleId: z.number().int().nonnegative().default(0),
 });
 
 export type RunStats = z.infer<typeof runStatsSchema>;
@@ -38,8 +40,6 @@ export function emptyStats(numSamplers: number): RunStats {
     samplesFailed: 0,
     evaluations: 0,
     outcomes: {},
-    registered: 0,
-    staleDropped: 0,
     inputTokens: 0,
     outputTokens: 0,
     costUsd: 0,
@@ -47,6 +47,8 @@ export function emptyStats(numSamplers: number): RunStats {
     llmLatencyTotalMs: 0,
     evaluationTotalMs: 0,
     promptsPerSampler: Array.from({ length: numSamplers }, () => 0),
+    notEvaluated: 0,
+    lastSampleId: 0,
   };
 }
 

@@ -229,7 +229,8 @@ export class DockerClient {
   private fault(operation: string, id: string | undefined, error: unknown): InfrastructureError {
     const subject = id ? ` ${id.length === 64 ? shortId(id) : id}` : '';
     const message = `docker ${operation}${subject} failed: ${describe(error)}`;
-    this.logger?.error({ container: id && shortId(id), operation }, message);
+    // The caller decides what the fault means and reports it once; here it is only a trace.
+    this.logger?.debug({ container: id && shortId(id), operation }, message);
     return new InfrastructureError(message);
   }
 }

@@ -273,8 +273,12 @@ export class DockerSandbox implements Sandbox {
       await this.starting?.catch(() => {});
       await this.pool?.close();
       // Belt and braces: anything of this session that escaped the pool's bookkeeping.
+      // Without a pool nothing was started, so a failing sweep (an engine never reached) is no news.
+      const started = this.pool !== undefined;
       await sweepLeftovers({ docker: this.client, session: this.sessionId }).catch((error) =>
-        this.options.logger?.error({ err: error }, 'final sweep failed'),
+        started
+          ? this.options.logger?.warn({ err: error }, 'final sweep failed')
+          : this.options.logger?.debug({ err: error }, 'final sweep failed'),
       );
     })();
     return this.closing;

@@ -3,6 +3,7 @@
  * what happened as data. A failing candidate is an Outcome; only infrastructure faults throw
  * (InfrastructureError from src/errors.ts).
  */
+import type { Logger } from '../logger.js';
 
 export const OUTCOME_KINDS = [
   'ok',
@@ -58,13 +59,8 @@ export interface SandboxBatchJob {
   timeoutSeconds: number;
 }
 
-/** A pino-compatible logger (pino instances fit); every field is optional context. */
-export interface SandboxLogger {
-  debug(obj: object, msg?: string): void;
-  info(obj: object, msg?: string): void;
-  warn(obj: object, msg?: string): void;
-  error(obj: object, msg?: string): void;
-}
+/** The library's logger (pino-shaped); kept under this name for the sandbox modules. */
+export type SandboxLogger = Logger;
 
 /** One evaluator worker serving a queue sandbox, as the run sees it. */
 export interface SandboxWorkerStatus {

@@ -8,7 +8,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { defaultConfig } from '../../src/config.js';
 import { Random } from '../../src/random.js';
-import type { SampleEvent } from '../../src/run/funsearch.js';
+import type { SampleEvent } from '../../src/run/formats.js';
 import { functionToString, Program, type PyFunction } from '../../src/spec/program.js';
 
 export interface SyntheticRunOptions {

@@ -75,3 +75,13 @@ describe('readCheckpoint', () => {
     );
   });
 });
+
+describe('checkpoint format versions', () => {
+  it('refuses a checkpoint written by a newer release, naming what to do', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'funsearch-checkpoint-version-'));
+    const path = join(dir, 'checkpoint.json');
+    await writeFile(path, JSON.stringify({ format: 'funsearch-checkpoint', version: 99 }));
+    await expect(readCheckpoint(path)).rejects.toThrow(/newer funsearch .*upgrade funsearch/);
+    await rm(dir, { recursive: true, force: true });
+  });
+});
