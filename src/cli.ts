@@ -74,6 +74,10 @@ function buildProgram(): Command {
       .option('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
       .option('--resume <run-dir>', 'continue a stopped or killed run from its directory')
       .option(
+        '--redis <url>',
+        'evaluate on `funsearch worker`s through this Redis: redis://[:password@]host:port, rediss:// for TLS (or FUNSEARCH_REDIS_URL)',
+      )
+      .option(
         '--base-image <image>',
         'base image when the sandbox image must be built (e.g. funsearch-base:local)',
       ),
@@ -89,6 +93,7 @@ function buildProgram(): Command {
       envFile: options.envFile as string | undefined,
       logLevel: options.logLevel as string,
       baseImage: options.baseImage as string | undefined,
+      ...(options.redis === undefined ? {} : { redis: options.redis as string }),
     });
   });
 

@@ -116,3 +116,15 @@ function describeFailure(shown: string, source: string, error: Error & { code?: 
   const code = error.code ?? replyCode ?? error.message;
   return `cannot reach Redis at ${shown} (${code}): start redis-server there, or check ${source}`;
 }
+
+/** Waits for `promise` (its failure ignored) at most `ms`. */
+export async function withinMs(ms: number, promise: Promise<unknown> | undefined): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    promise?.catch(() => undefined),
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
+}

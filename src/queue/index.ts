@@ -1,8 +1,8 @@
 /** Distributed evaluation through a BullMQ queue on Redis: what the run and the CLI need. */
 import { hostname } from 'node:os';
 import type { SandboxConfig } from '../config.js';
-import type { SandboxLogger, SandboxStatus } from '../sandbox/sandbox.js';
-import { checkRedisUrl, probeRedis, redactUrl } from './connection.js';
+import type { SandboxLogger } from '../sandbox/sandbox.js';
+import { checkRedisUrl, probeRedis } from './connection.js';
 import type { JobLimits } from './job.js';
 import { QueueSandbox, runIdOf } from './queue-sandbox.js';
 
@@ -20,7 +20,8 @@ export async function openQueueSandbox(options: {
   url: string;
   /** Where the URL came from, for error lines: `--redis` or `FUNSEARCH_REDIS_URL`. */
   source: string;
-  runDir: string;
+  /** The run directory, or a function giving it once it exists (a new run creates it later). */
+  runDir: string | (() => string | undefined);
   sandbox: SandboxConfig;
   logger?: SandboxLogger | undefined;
 }): Promise<QueueSandbox> {
@@ -28,28 +29,13 @@ export async function openQueueSandbox(options: {
   await probeRedis(url, options.source);
   return new QueueSandbox({
     url,
-    runId: runIdOf(options.runDir, hostname()),
+    runId: () => {
+      const dir = typeof options.runDir === 'string' ? options.runDir : options.runDir();
+      return dir === undefined ? undefined : runIdOf(dir, hostname());
+    },
     limits: limitsOf(options.sandbox),
     logger: options.logger,
   });
-}
-
-/** One line for the run's status: the workers, or that the run waits for the first one. */
-export function workersLine(status: SandboxStatus, url?: string): string {
-  const live = status.workers.filter((w) => w.live);
-  if (live.length === 0) {
-    return `waiting for the first worker${url ? ` on ${redactUrl(url)}` : ''} (start one: funsearch worker --redis URL)`;
-  }
-  const busy = live.reduce((n, w) => n + w.busy, 0);
-  const each = [...status.workers]
-    .sort((a, b) => b.evaluations - a.evaluations)
-    .slice(0, 4)
-    .map(
-      (w) => `${w.id}${w.live ? '' : ' (gone)'} ${w.perMinute.toFixed(1)}/min ${Math.round(100 * w.share)}%`,
-    )
-    .join(', ');
-  const more = status.workers.length > 4 ? `, +${status.workers.length - 4} more` : '';
-  return `workers: ${live.length} live, ${busy}/${status.capacity} busy; ${each}${more}`;
 }
 
 export { checkRedisUrl, probeRedis, redactUrl } from './connection.js';

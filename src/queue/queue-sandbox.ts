@@ -32,14 +32,18 @@ import {
   redisClient,
   redisKeys,
   reportConnection,
+  withinMs,
 } from './connection.js';
 import { buildJob, type EvaluationJob, type JobLimits, jobIdOf, parseResult } from './job.js';
 import { listWorkers, type WorkerHeartbeat } from './registry.js';
 
 export interface QueueSandboxOptions {
   url: string;
-  /** Stable across resumes of one run (see `runIdOf`). */
-  runId: string;
+  /**
+   * Stable across resumes of one run (see `runIdOf`). A function when the run's directory (and so
+   * its id) exists only later: until it returns one, jobs go under `new-<session>`.
+   */
+  runId: string | (() => string | undefined);
   /** New for each process serving the run; default a random id. */
   sessionId?: string | undefined;
   /** The run's `sandbox` config: the limits workers apply to its candidates. */
@@ -74,6 +78,10 @@ interface WorkerRecord {
 
 /** A session's claim on its run lasts this long without renewal (renewed every poll). */
 const SESSION_TTL_MS = 60_000;
+/** How long closing may spend tidying up in Redis. */
+const CLOSE_TIDY_MS = 3000;
+/** …and after the session closed. */
+const CLOSED_SESSION_TTL_MS = 600_000;
 /** A pending job is checked against Redis once it is this old (its events may have been lost). */
 const RECONCILE_AFTER_MS = 3000;
 /** Characters of a worker-side failure reason kept. */
@@ -136,9 +144,11 @@ export class QueueSandbox implements Sandbox {
       this.timer = setInterval(() => void this.poll(), this.pollMs);
       this.timer.unref();
       logger?.info(
-        { redis: redactUrl(this.url), run: this.options.runId, session: this.sessionId },
+        { redis: redactUrl(this.url), session: this.sessionId },
         'evaluations go to the Redis queue',
       );
+      if (this.currentCapacity === 0)
+        logger?.info({}, 'waiting for the first worker (start one: funsearch worker --redis URL)');
     })();
     return this.starting;
   }
@@ -154,7 +164,7 @@ export class QueueSandbox implements Sandbox {
     const sample = batch.id ?? `anon-${++this.anonymous}`;
     const built = buildJob(
       batch,
-      { run: this.options.runId, session: this.sessionId, sample },
+      { run: this.runId(), session: this.sessionId, sample },
       this.options.limits,
     );
     // Too big or malformed for the queue: the candidate's own fault (a giant program), so data.
@@ -220,17 +230,34 @@ export class QueueSandbox implements Sandbox {
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.timer) clearInterval(this.timer);
-      await this.starting?.catch(() => undefined);
+      await withinMs(CLOSE_TIDY_MS, this.starting);
       const left = [...this.pending.keys()];
       for (const jobId of left)
         this.settle(jobId, { error: new InfrastructureError('queue sandbox closed') });
-      // Jobs still waiting would only cost workers time: remove them (running ones finish unheard).
-      await Promise.allSettled(left.map((jobId) => this.queue?.remove(jobId)));
-      await this.redis?.del(redisKeys.runSession(this.options.runId)).catch(() => undefined);
-      await Promise.allSettled([this.events?.close(), this.queue?.close()]);
+      // Bounded: with Redis away these would wait for it forever.
+      await withinMs(
+        CLOSE_TIDY_MS,
+        (async () => {
+          // Jobs still waiting would only cost workers time (running ones finish unheard).
+          await Promise.allSettled(left.map((jobId) => this.queue?.remove(jobId)));
+          // The run stays claimed by this session for a while, so older sessions' leftovers stay stale.
+          await this.redis?.set(
+            redisKeys.runSession(this.runId()),
+            this.sessionId,
+            'PX',
+            CLOSED_SESSION_TTL_MS,
+          );
+        })(),
+      );
+      await withinMs(CLOSE_TIDY_MS, Promise.allSettled([this.events?.close(), this.queue?.close()]));
       this.redis?.disconnect();
     })();
     return this.closing;
+  }
+
+  private runId(): string {
+    const { runId } = this.options;
+    return (typeof runId === 'string' ? runId : runId()) ?? `new-${this.sessionId}`;
   }
 
   private async enqueue(jobId: string, job: EvaluationJob): Promise<void> {
@@ -327,7 +354,7 @@ export class QueueSandbox implements Sandbox {
     if (this.polling || !this.queue || !this.redis) return;
     this.polling = true;
     try {
-      await this.redis.set(redisKeys.runSession(this.options.runId), this.sessionId, 'PX', SESSION_TTL_MS);
+      await this.redis.set(redisKeys.runSession(this.runId()), this.sessionId, 'PX', SESSION_TTL_MS);
       const known = [...this.workers.values()].filter((r) => r.live).map((r) => r.heartbeat.id);
       const { listed, heartbeats } = await listWorkers(this.queue, this.redis, known);
       this.updateWorkers(listed, heartbeats);
@@ -352,18 +379,21 @@ export class QueueSandbox implements Sandbox {
         record.missed = connected ? 0 : record.missed + 1;
         Object.assign(record, { heartbeat, lastSeen: now });
         if (record.missed >= 2) this.markGone(record);
-      } else if (connected && record) {
-        record.firstSeen = now - (record.lastSeen - record.firstSeen);
-        Object.assign(record, { heartbeat, live: true, lastSeen: now, missed: 0 });
       } else if (connected) {
-        this.workers.set(id, {
-          heartbeat,
-          live: true,
-          firstSeen: now,
-          lastSeen: now,
-          evaluations: 0,
-          missed: 0,
-        });
+        if (record) {
+          // Back after leaving, or first heard of through an answer that beat the listing.
+          record.firstSeen = now - (record.lastSeen - record.firstSeen);
+          Object.assign(record, { heartbeat, live: true, lastSeen: now, missed: 0 });
+        } else {
+          this.workers.set(id, {
+            heartbeat,
+            live: true,
+            firstSeen: now,
+            lastSeen: now,
+            evaluations: 0,
+            missed: 0,
+          });
+        }
         this.options.logger?.info(
           { worker: id, concurrency: heartbeat.concurrency, sandbox: heartbeat.sandbox },
           'a worker joined',

@@ -10,7 +10,14 @@ import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Sandbox, SandboxLogger } from '../sandbox/sandbox.js';
-import { QUEUE_NAME, QUEUE_PREFIX, redisClient, redisKeys, reportConnection } from './connection.js';
+import {
+  QUEUE_NAME,
+  QUEUE_PREFIX,
+  redisClient,
+  redisKeys,
+  reportConnection,
+  withinMs,
+} from './connection.js';
 import { type JobLimits, parseJob, resultOf } from './job.js';
 import { type WorkerHeartbeat, workerHeartbeatJson } from './registry.js';
 
@@ -145,10 +152,9 @@ export class EvaluationWorker {
       } finally {
         await Promise.allSettled([...this.sandboxes.values()].map((s) => s.sandbox.close()));
         this.sandboxes.clear();
-        await this.redis
-          ?.del(redisKeys.worker(this.id))
-          .catch(() => undefined)
-          .finally(() => this.redis?.disconnect());
+        // Bounded: with Redis away this would wait for it forever.
+        await withinMs(3000, this.redis?.del(redisKeys.worker(this.id)));
+        this.redis?.disconnect();
       }
     })();
     return this.closing;

@@ -1,9 +1,9 @@
 /** The report's "Workers" section: who evaluated a `--redis` run, how fast, and what share. */
-import type { SandboxStatus } from '../sandbox/sandbox.js';
 import { formatCount, formatPercent } from './format.js';
 import { escapeHtml } from './highlight.js';
+import type { ReportWorkers } from './model.js';
 
-export function workersSection(status: SandboxStatus | undefined): string {
+export function workersSection(status: ReportWorkers | null): string {
   if (!status || status.workers.length === 0) return '';
   const rows = [...status.workers]
     .sort((a, b) => b.evaluations - a.evaluations)
@@ -14,7 +14,7 @@ export function workersSection(status: SandboxStatus | undefined): string {
     .join('');
   return `<section id="workers">
 <h2>Workers</h2>
-<p class="caption">Evaluations of this run went through a Redis queue to these workers; capacity at the last update: ${status.capacity} slot(s). Throughput is this run's evaluations per minute over the time each worker served it.</p>
+<p class="caption">Evaluations of this run went through a Redis queue to these workers; capacity at the last update: ${status.capacity ?? '?'} slot(s). Throughput is this run's evaluations per minute over the time each worker served it.</p>
 <table id="workers-table"><thead><tr><th>worker</th><th>host</th><th>sandbox</th><th>slots</th><th>state</th><th>evaluations</th><th>per minute</th><th>share</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
 }

@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
+import type { SandboxStatus } from '../sandbox/sandbox.js';
 import { budgetUsage } from './budget.js';
 import { SAMPLE_OUTCOMES } from './formats.js';
 import { type RunStats, totalSamples } from './stats.js';
@@ -12,6 +13,8 @@ export interface ProgressSource {
   config: Config;
   stats: RunStats;
   database: ProgramsDatabase;
+  /** A sandbox with workers (a Redis queue): they get a line of their own. */
+  sandbox?: SandboxStatus | undefined;
 }
 
 // Evaluated outcomes other than ok; LLM failures have their own count in the first line.
@@ -19,7 +22,7 @@ const FAILURE_KINDS = SAMPLE_OUTCOMES.filter(
   (kind) => kind !== 'ok' && kind !== 'llm-error' && kind !== 'not-evaluated',
 );
 
-export function statusLines({ config, stats, database }: ProgressSource): string[] {
+export function statusLines({ config, stats, database, sandbox }: ProgressSource): string[] {
   const seconds = stats.elapsedMs / 1000;
   const ok = stats.outcomes.ok ?? 0;
   const failures = FAILURE_KINDS.filter((kind) => stats.outcomes[kind])
@@ -41,7 +44,25 @@ export function statusLines({ config, stats, database }: ProgressSource): string
     `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}`,
     `islands best: ${islands}`,
     `budget: ${budget}`,
+    ...(sandbox ? [workersLine(sandbox)] : []),
   ];
+}
+
+/** The workers of a queue sandbox, or that the run waits for the first one. */
+export function workersLine(status: SandboxStatus): string {
+  const live = status.workers.filter((w) => w.live);
+  if (live.length === 0)
+    return 'workers: none yet, waiting for the first (start one: funsearch worker --redis URL)';
+  const busy = live.reduce((n, w) => n + w.busy, 0);
+  const each = [...status.workers]
+    .sort((a, b) => b.evaluations - a.evaluations)
+    .slice(0, 4)
+    .map(
+      (w) => `${w.id}${w.live ? '' : ' (gone)'} ${w.perMinute.toFixed(1)}/min ${Math.round(100 * w.share)}%`,
+    )
+    .join(', ');
+  const more = status.workers.length > 4 ? `, +${status.workers.length - 4} more` : '';
+  return `workers: ${live.length} live, ${busy}/${status.capacity} slots busy; ${each}${more}`;
 }
 
 export function progressLine(source: ProgressSource): string {

@@ -17,7 +17,7 @@ import type { Prompt } from '../database/prompt.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Random } from '../random.js';
-import type { Outcome, Sandbox } from '../sandbox/sandbox.js';
+import type { Outcome, Sandbox, SandboxStatus } from '../sandbox/sandbox.js';
 import type { Program } from '../spec/program.js';
 import { budgetStopReason, type StopReason, samplerHasPrompts } from './budget.js';
 import { Channel } from './channel.js';
@@ -78,6 +78,8 @@ export interface RunView {
   evaluating: number;
   queued: number;
   drawnNotEvaluated: number;
+  /** Workers, their throughput and share, for a sandbox that reports them (a Redis queue). */
+  sandbox?: SandboxStatus | undefined;
 }
 
 export interface RunResult {
@@ -189,6 +191,7 @@ export class Run {
       evaluating: this.slots.inUse,
       queued: this.channel.size,
       drawnNotEvaluated: this.drawnNotEvaluated,
+      sandbox: this.options.sandbox.status?.(),
     };
   }
 
@@ -638,10 +641,12 @@ export class Run {
   }
 
   private concurrency(): Summary['concurrency'] {
+    const workers = this.options.sandbox.status?.().workers;
     return {
       capacity: this.slots.limit,
       channelDepth: this.channel.capacity,
       maxDrawnNotEvaluated: this.maxDrawnNotEvaluated,
+      ...(workers ? { workers } : {}),
     };
   }
 
