@@ -3,7 +3,7 @@
  * processes (the built CLI, process sandbox): a worker killed mid-job, a candidate that kills
  * its worker every time, Redis restarting, and bad Redis settings at start.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -12,42 +12,17 @@ import { parseConfig } from '../../src/config.js';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import type { JobLimits } from '../../src/queue/job.js';
 import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
-import { CLI, cleanEnv, ROOT, runCli } from '../helpers/cli.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
 import { freePort, makeTlsFiles, type RedisServer, startRedis } from '../helpers/redis.js';
+import { exited, killWorkers, startWorker as startWorkerProcess } from '../helpers/workers.js';
 import { eventually, withEvaluate } from '../sandbox/programs.js';
 
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
-/** Short locks so a dead worker's job comes back in about two seconds. */
-const FAST_RECOVERY = ['--lock-duration', '1500', '--stalled-interval', '500', '--max-stalled', '1'];
-
 let redis: RedisServer;
-const children = new Set<ChildProcess>();
 const closers: (() => Promise<unknown>)[] = [];
 
 function startWorker(extra: string[] = [], url = redis.url, env = cleanEnv()): ChildProcess {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'worker',
-      '--redis',
-      url,
-      '--sandbox',
-      'process',
-      '--unsafe-process-sandbox',
-      '--concurrency',
-      '1',
-      '--log-level',
-      'warn',
-      ...FAST_RECOVERY,
-      ...extra,
-    ],
-    { cwd: ROOT, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  child.stderr!.resume();
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return child;
+  return startWorkerProcess(url, extra, env).child;
 }
 
 function queueSandbox(): QueueSandbox {
@@ -74,22 +49,12 @@ const job = (program: string, id: string, input: string) => ({
   testInputs: [input],
   timeoutSeconds: 20,
 });
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
 beforeAll(async () => {
   redis = await startRedis();
 });
 afterEach(async () => {
   while (closers.length) await closers.pop()!();
-  await Promise.all(
-    [...children].map((child) => {
-      child.kill('SIGKILL');
-      return exited(child);
-    }),
-  );
+  await killWorkers();
   const client = redisClient(redis.url);
   await client.flushall();
   client.disconnect();

@@ -4,7 +4,7 @@
  * the report, a killed-then-resumed run that the dead session's jobs do not pollute, and bad Redis
  * settings at start.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,8 +12,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
-import { CLI, cleanEnv, ROOT, runCli } from '../helpers/cli.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
 import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { killWorkers, startWorker, stopWorker } from '../helpers/workers.js';
 import { eventually } from '../sandbox/programs.js';
 
 // biome-ignore lint/suspicious/noExplicitAny: parsed report files are read field by field in assertions
@@ -21,7 +22,6 @@ type Json = Record<string, any>;
 
 let redis: RedisServer;
 let dir: string;
-const children = new Set<ChildProcess>();
 
 const BASE = [
   '-s',
@@ -35,44 +35,6 @@ const BASE = [
   '--log-level',
   'warn',
 ];
-
-function startWorker(): { child: ChildProcess; stderr: () => string } {
-  const child = spawn(
-    process.execPath,
-    [
-      CLI,
-      'worker',
-      '--redis',
-      redis.url,
-      '--sandbox',
-      'process',
-      '--unsafe-process-sandbox',
-      '--concurrency',
-      '1',
-      '--log-level',
-      'warn',
-      ...['--lock-duration', '1500', '--stalled-interval', '500', '--max-stalled', '1'],
-    ],
-    { cwd: ROOT, env: cleanEnv() as NodeJS.ProcessEnv, stdio: ['ignore', 'ignore', 'pipe'] },
-  );
-  let text = '';
-  child.stderr!.on('data', (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  return { child, stderr: () => text };
-}
-
-const exited = (child: ChildProcess) =>
-  child.exitCode !== null || child.signalCode !== null
-    ? Promise.resolve()
-    : new Promise<void>((resolve) => child.once('exit', () => resolve()));
-
-async function stopWorker(child: ChildProcess): Promise<void> {
-  child.kill('SIGTERM');
-  await exited(child);
-}
 
 async function runDirOf(reports: string): Promise<string> {
   const entries = await readdir(reports);
@@ -95,12 +57,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'funsearch-redis-run-'));
 });
 afterEach(async () => {
-  await Promise.all(
-    [...children].map((child) => {
-      child.kill('SIGKILL');
-      return exited(child);
-    }),
-  );
+  await killWorkers();
   const client = redisClient(redis.url);
   await client.flushall();
   client.disconnect();
@@ -114,7 +71,7 @@ describe('funsearch run --redis', () => {
   it('evaluates on two workers as a local run does, every sample accounted for once', {
     timeout: 240_000,
   }, async () => {
-    const [a, b] = [startWorker(), startWorker()];
+    const [a, b] = [startWorker(redis.url), startWorker(redis.url)];
     const args = [
       ...BASE,
       '--num-samplers',
@@ -177,7 +134,7 @@ describe('funsearch run --redis', () => {
       slow,
       'import builtins, time\nif not getattr(builtins, "slept", False):\n  builtins.slept = True\n  time.sleep(4)\nreturn float(sum(el))\n',
     );
-    const first = startWorker();
+    const first = startWorker(redis.url);
     const client = redisClient(redis.url);
     const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
     let run: ChildProcess | undefined;
@@ -229,7 +186,7 @@ describe('funsearch run --redis', () => {
         const now = await client.get(sessionKey);
         return now !== null && now !== deadSession ? true : undefined;
       }, 60_000);
-      const second = startWorker();
+      const second = startWorker(redis.url);
       const result = await resumed;
       expect(result.code, result.stderr).toBe(0);
       // The dead session's job comes back from the killed worker and is skipped, never run.
@@ -312,7 +269,7 @@ describe('funsearch run --redis at start', () => {
     await eventually(async () => (/waiting for the first worker/.test(stderr) ? true : undefined), 60_000);
     await sleep(500);
     expect(child!.exitCode).toBeNull();
-    const worker = startWorker();
+    const worker = startWorker(redis.url);
     const result = await done;
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr, result.stderr).toMatch(/a worker joined/);
