@@ -6,7 +6,8 @@
  *       linear scaling from the 1-worker figure (target >= 90% at 8);
  *       A local 8-slot process sandbox on the same candidates gives the machine's own ceiling.
  *   (b) overhead: quick candidates one at a time through the local process sandbox and through
- *       the queue to one worker, interleaved in blocks; the difference per candidate (target <= 5 ms).
+ *       the queue to one worker, interleaved in blocks; the difference per candidate (target <= 5 ms);
+ *       and the queue's own round trip, with a worker whose sandbox answers at once.
  * Workers run in this process (each with its own Redis connections and harness), so the figures
  * are the queue's, not Node start-up's.
  *
@@ -133,6 +134,30 @@ async function main(): Promise<void> {
     console.log(
       `  overhead: ${(queueMs - localMs).toFixed(1)} ms per candidate (${(queueMs / localMs).toFixed(3)}x)`,
     );
+
+    // The queue alone: a worker whose sandbox answers at once, so only Redis and BullMQ remain.
+    await workers.pop()!.close();
+    const instant: Sandbox = {
+      kind: 'process',
+      capacity: 1,
+      start: async () => {},
+      close: async () => {},
+      run: async () => ({ kind: 'ok', score: 1, durationMs: 0, stderr: '' }),
+      runBatch: async (job) =>
+        job.testInputs.map(() => ({ kind: 'ok', score: 1, durationMs: 0, stderr: '' })),
+    };
+    const bare = new EvaluationWorker({
+      url: redis.url,
+      concurrency: 1,
+      sandboxKind: 'none',
+      createSandbox: () => instant,
+    });
+    await bare.start();
+    workers.push(bare);
+    await drive(queue, SPEC, 20, 1);
+    const roundTrips = QUICK;
+    const roundTripMs = (1000 * (await drive(queue, SPEC, roundTrips, 1))) / roundTrips;
+    console.log(`  (the queue's own round trip, no sandbox: ${roundTripMs.toFixed(1)} ms per candidate)`);
   } finally {
     await Promise.allSettled(workers.map((w) => w.close()));
     await queue.close();
