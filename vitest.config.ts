@@ -3,6 +3,10 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    // The CLI and package tests run dist/: rebuilt here when a source is newer.
+    globalSetup: ['tests/helpers/build.ts'],
+    // After the usual summary, one line naming the groups skipped for want of a system part.
+    reporters: ['default', './tests/helpers/system-reporter.ts'],
     // Docker and subprocess tests start real containers and processes; generous, but never retried.
     testTimeout: 60_000,
     hookTimeout: 180_000,

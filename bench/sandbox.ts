@@ -5,16 +5,21 @@
  *   (b) a container per (candidate, input), as the original does (baseline)
  *   (c) the process sandbox
  *   (d) the floor: one host python3 process forking once per candidate
- * Prints candidates per second, per-candidate latency, and the ratios a/b and a/d.
+ *   (e) the bwrap sandbox: the process sandbox's harness inside bubblewrap
+ * Prints candidates per second, per-candidate latency, and the ratios a/b, a/d and e/c. The
+ * process and bwrap sandboxes are measured twice each, alternating, and each keeps its faster run.
  *
  * Build and run: npx tsc -p tsconfig.bench.json && cp src/sandbox/harness.py dist-bench/src/sandbox/ \
  *                && node dist-bench/bench/sandbox.js
  * Environment: BENCH_IMAGE (default funsearch-base:local), BENCH_CANDIDATES (default 240),
- *              BENCH_BASELINE_CANDIDATES (default 12).
+ *              BENCH_BASELINE_CANDIDATES (default 12), BENCH_LOCAL_ONLY=1 (only c, e and d: a host
+ *              without Docker).
  */
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config.js';
+import { BwrapSandbox } from '../src/sandbox/bwrap.js';
+import { bubblewrapProbe } from '../src/sandbox/bwrap-probe.js';
 import { DockerClient } from '../src/sandbox/docker-client.js';
 import { availableCpus, DockerSandbox, poolSize } from '../src/sandbox/docker-pool.js';
 import { ProcessSandbox } from '../src/sandbox/process.js';
@@ -28,6 +33,7 @@ const IMAGE = process.env.BENCH_IMAGE ?? 'funsearch-base:local';
 const CANDIDATES = Number(process.env.BENCH_CANDIDATES ?? 240);
 const BASELINE_CANDIDATES = Number(process.env.BENCH_BASELINE_CANDIDATES ?? 12);
 const LATENCY_SAMPLES = 40;
+const LOCAL_ONLY = process.env.BENCH_LOCAL_ONLY === '1';
 
 const BODIES = [
   'return 0.0',
@@ -233,6 +239,38 @@ function line(m: Measure): string {
   return `${m.label.padEnd(34)} ${rate.toFixed(1).padStart(8)} cand/s  ${perCandidateMs(m).toFixed(2).padStart(9)} ms/cand  latency p50 ${m.latencyMs?.toFixed(1) ?? '-'} ms${cpu}`;
 }
 
+/** The faster of two measures of the same sandbox. */
+function faster<T extends { measure: Measure }>(a: T, b: T): T {
+  return a.measure.seconds <= b.measure.seconds ? a : b;
+}
+
+/** Scores per candidate, or null where a candidate did not run every input ok. */
+function scoresOf(outcomes: Outcome[][]): (number[] | null)[] {
+  return outcomes.map((o) =>
+    o.length === INPUTS.length && o.every((x) => x.kind === 'ok')
+      ? o.map((x) => (x.kind === 'ok' ? x.score : Number.NaN))
+      : null,
+  );
+}
+
+function differing(a: (number[] | null)[], b: (number[] | null)[]): number {
+  return a.filter((x, i) => JSON.stringify(x) !== JSON.stringify(b[i])).length;
+}
+
+/** (c) and (e), alternating, twice each; null for bwrap where bubblewrap cannot run. */
+async function measureLocal(config: ReturnType<typeof parseConfig>, size: number) {
+  const probe = await bubblewrapProbe();
+  if (!probe.ok) console.log(`  (e) bwrap sandbox skipped: ${probe.problem}`);
+  const processRun = () =>
+    measureSandbox(`(c) process sandbox (${size} workers)`, new ProcessSandbox({ config }));
+  const bwrapRun = () => measureSandbox(`(e) bwrap sandbox (${size} workers)`, new BwrapSandbox({ config }));
+  const c1 = await processRun();
+  const e1 = probe.ok ? await bwrapRun() : null;
+  const c2 = await processRun();
+  const e2 = probe.ok ? await bwrapRun() : null;
+  return { processSandbox: faster(c1, c2), bwrap: e1 && e2 ? faster(e1, e2) : null };
+}
+
 async function main(): Promise<void> {
   const config = parseConfig({ docker_image: IMAGE });
   const cpus = availableCpus();
@@ -243,52 +281,63 @@ async function main(): Promise<void> {
 
   // The floor is measured first and last; the faster run is used (the stricter comparison).
   const floorBefore = measureFloor();
-  const pool = await measureSandbox(`(a) warm Docker pool (${size} workers)`, new DockerSandbox({ config }));
-  const pool1 = await measureSandbox(
-    '(a1) warm Docker pool (1 worker)',
-    new DockerSandbox({ config, poolSize: 1 }),
-  );
-  const processSandbox = await measureSandbox(
-    `(c) process sandbox (${size} workers)`,
-    new ProcessSandbox({ config }),
-  );
-  const baseline = await measureBaseline();
+  const pool = LOCAL_ONLY
+    ? null
+    : await measureSandbox(`(a) warm Docker pool (${size} workers)`, new DockerSandbox({ config }));
+  const pool1 = LOCAL_ONLY
+    ? null
+    : await measureSandbox('(a1) warm Docker pool (1 worker)', new DockerSandbox({ config, poolSize: 1 }));
+  const { processSandbox, bwrap } = await measureLocal(config, size);
+  const baseline = LOCAL_ONLY ? null : await measureBaseline();
   const floorAfter = measureFloor();
   const floor = floorAfter.measure.seconds < floorBefore.measure.seconds ? floorAfter : floorBefore;
 
-  // Sanity: the pool must compute what the floor computes.
-  const mismatches = pool.outcomes.filter((outcomes, i) => {
-    const expected = floor.scores[i];
-    const got =
-      outcomes.every((o) => o.kind === 'ok') && outcomes.length === INPUTS.length
-        ? outcomes.map((o) => (o.kind === 'ok' ? o.score : NaN))
-        : null;
-    return JSON.stringify(got) !== JSON.stringify(expected);
-  }).length;
-
   console.log('');
-  for (const m of [pool.measure, pool1.measure, baseline, processSandbox.measure, floor.measure])
-    console.log(line(m));
+  const measures = [
+    pool?.measure,
+    pool1?.measure,
+    baseline,
+    processSandbox.measure,
+    bwrap?.measure,
+    floor.measure,
+  ];
+  for (const m of measures) if (m) console.log(line(m));
   console.log('');
   const rate = (m: Measure) => m.candidates / m.seconds;
-  console.log(
-    `a/b  warm pool vs container per input (throughput): ${(rate(pool.measure) / rate(baseline)).toFixed(1)}x  (target >= 50x)`,
-  );
-  console.log(
-    `a/d  warm pool time per candidate vs floor:         ${(perCandidateMs(pool.measure) / perCandidateMs(floor.measure)).toFixed(2)}  (target <= 1.5)`,
-  );
-  console.log(
-    `a1/d one-worker pool time per candidate vs floor:   ${(perCandidateMs(pool1.measure) / perCandidateMs(floor.measure)).toFixed(2)}`,
-  );
-  console.log(
-    `a/d  latency p50 vs floor per candidate:            ${((pool.measure.latencyMs ?? 0) / perCandidateMs(floor.measure)).toFixed(2)}`,
-  );
-  if (pool.measure.cpuMs !== undefined && floor.measure.cpuMs !== undefined) {
+  if (pool && pool1 && baseline) {
     console.log(
-      `a/d  CPU per candidate in the sandbox vs floor:      ${(pool.measure.cpuMs / floor.measure.cpuMs).toFixed(2)}`,
+      `a/b  warm pool vs container per input (throughput): ${(rate(pool.measure) / rate(baseline)).toFixed(1)}x  (target >= 50x)`,
+    );
+    console.log(
+      `a/d  warm pool time per candidate vs floor:         ${(perCandidateMs(pool.measure) / perCandidateMs(floor.measure)).toFixed(2)}  (target <= 1.5)`,
+    );
+    console.log(
+      `a1/d one-worker pool time per candidate vs floor:   ${(perCandidateMs(pool1.measure) / perCandidateMs(floor.measure)).toFixed(2)}`,
+    );
+    console.log(
+      `a/d  latency p50 vs floor per candidate:            ${((pool.measure.latencyMs ?? 0) / perCandidateMs(floor.measure)).toFixed(2)}`,
+    );
+    if (pool.measure.cpuMs !== undefined && floor.measure.cpuMs !== undefined) {
+      console.log(
+        `a/d  CPU per candidate in the sandbox vs floor:      ${(pool.measure.cpuMs / floor.measure.cpuMs).toFixed(2)}`,
+      );
+    }
+  }
+  if (bwrap) {
+    console.log(
+      `e/c  bwrap vs process sandbox, time per candidate:  ${(perCandidateMs(bwrap.measure) / perCandidateMs(processSandbox.measure)).toFixed(2)}  (target <= 1.25)`,
+    );
+    console.log(
+      `e/c  bwrap vs process sandbox, latency p50:          ${((bwrap.measure.latencyMs ?? 0) / (processSandbox.measure.latencyMs ?? 1)).toFixed(2)}`,
     );
   }
-  console.log(`results differing from the floor: ${mismatches}`);
+  // Sanity: every sandbox must compute what the floor computes.
+  const runs = [pool, processSandbox, bwrap].filter((r) => r !== null);
+  for (const run of runs) {
+    console.log(
+      `results differing from the floor, ${run.measure.label}: ${differing(scoresOf(run.outcomes), floor.scores)}`,
+    );
+  }
 }
 
 await main();

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# A whole run with the mock model on the real Docker sandbox; fails unless the report exists and the
-# best score beats the initial program's.
+# A newcomer's first run, as CI: a fresh clone of the commit under test, `npm install` and
+# `npx funsearch` exactly as the README's quick start says, a whole run with the mock model on the
+# real Docker sandbox (the image must already exist). Fails unless the report exists and the best
+# score beats the initial program's.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-reports="$(mktemp -d /tmp/funsearch-smoke.XXXXXX)"
-trap 'rm -rf "$reports"' EXIT
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+commit="$(git -C "$repo" rev-parse HEAD)"
+work="$(mktemp -d /tmp/funsearch-smoke.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+reports="$work/reports"
+
+echo "smoke: fresh clone of $commit"
+git clone --quiet --no-local "$repo" "$work/funsearch"
+cd "$work/funsearch"
+git checkout --quiet --detach "$commit"
+
+echo "smoke: npm install (builds dist/)"
+npm install >"$work/npm-install.log" 2>&1 || { tail -30 "$work/npm-install.log"; exit 1; }
+
 npx funsearch -s specs/cap_set.py -t test-inputs/cap_set.txt --llm mock --mock-latency 100 \
   --num-samplers 2 --samples-per-prompt 4 --total-llm-samples 6 --num-islands 3 --seed 7 --timeout 2 \
   --report-dir "$reports" --log-level warn

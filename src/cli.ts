@@ -35,9 +35,11 @@ function addConfigOptions(command: Command): Command {
         ? ''
         : flag.kind === 'key-value'
           ? ' <key=value...>'
-          : flag.kind === 'int' || flag.kind === 'number'
-            ? ' <n>'
-            : ' <value>';
+          : flag.kind === 'model-entry'
+            ? ' <provider:model=weight...>'
+            : flag.kind === 'int' || flag.kind === 'number'
+              ? ' <n>'
+              : ' <value>';
     // Defaults live in the config schema, not in commander, so that an unset flag never overrides a
     // config file; help shows them in the description instead.
     const shown = defaultOf(flag);

@@ -32,12 +32,15 @@ export const programsDatabaseConfigSchema = z
   })
   .strict();
 
-export const SANDBOX_KINDS = ['docker', 'process'] as const;
+export const SANDBOX_KINDS = ['docker', 'process', 'bwrap'] as const;
 export const LLM_PROVIDERS = ['replicate', 'openai', 'gemini', 'starcoder', 'mock'] as const;
 
 export const sandboxConfigSchema = z
   .object({
-    /** `docker` (a warm pool of locked-down containers) or `process` (host python3; not a security boundary). */
+    /**
+     * `docker` (a warm pool of locked-down containers), `bwrap` (host python3 inside bubblewrap
+     * namespaces, no daemon) or `process` (host python3; not a security boundary).
+     */
     kind: z.enum(SANDBOX_KINDS).default('docker'),
     /** Memory limit per container (and per candidate in the process sandbox), MiB. */
     memory_mb: positiveInt.default(512),
@@ -52,6 +55,27 @@ export const sandboxConfigSchema = z
   })
   .strict();
 
+export const MODEL_SELECTIONS = ['weighted', 'ucb'] as const;
+
+const priceSchema = z.object({ input: z.number().nonnegative(), output: z.number().nonnegative() }).strict();
+
+/** One model of a run that mixes several (`llm.models`). */
+export const modelEntrySchema = z
+  .object({
+    provider: z.enum(LLM_PROVIDERS),
+    /** Model id; the provider's default when left out. For `mock`, a label that tells mock models apart. */
+    model: z.string().min(1).optional(),
+    /** Provider-specific generation parameters, merged over the provider's defaults. */
+    params: z.record(z.string(), z.unknown()).default({}),
+    /** Share of prompts this model answers, relative to the others' weights. */
+    weight: z.number().positive().finite().default(1),
+    /** Price override for the cost estimate, USD per million tokens. */
+    price_per_million_tokens: priceSchema.optional(),
+    /** Mock provider: this model's file of candidate bodies (default: `llm.mock_responses`). */
+    mock_responses: z.string().min(1).optional(),
+  })
+  .strict();
+
 export const llmConfigSchema = z
   .object({
     /** Which provider samples new functions. */
@@ -63,10 +87,7 @@ export const llmConfigSchema = z
     /** OpenAI-compatible servers: the chat endpoint, or plain completions for base code models. */
     openai_endpoint: z.enum(['chat', 'completions']).default('chat'),
     /** Price override for the cost estimate, USD per million tokens. */
-    price_per_million_tokens: z
-      .object({ input: z.number().nonnegative(), output: z.number().nonnegative() })
-      .strict()
-      .optional(),
+    price_per_million_tokens: priceSchema.optional(),
     /** Retries of a failed request (network, 408, 409, 429, 5xx, timeout) before the sample is given up. */
     max_retries: z.number().int().nonnegative().default(4),
     /** Seconds one request may take before it is aborted and retried. */
@@ -79,8 +100,45 @@ export const llmConfigSchema = z
     mock_latency_ms: z.number().nonnegative().default(1000),
     /** Mock provider: share of answers that are faults (errors, hangs, garbage, empty). */
     mock_fault_rate: z.number().min(0).max(1).default(0),
+    /**
+     * Several models in one run, each prompt going to one of them; replaces `provider`, `model`,
+     * `params` and `price_per_million_tokens`, which describe the single model of a run.
+     */
+    models: z.array(modelEntrySchema).optional(),
+    /** How a mix picks each prompt's model: by the fixed `weight`s, or by a cost-aware UCB bandit. */
+    model_selection: z.enum(MODEL_SELECTIONS).default('weighted'),
   })
-  .strict();
+  .strict()
+  .superRefine((llm, context) => {
+    if (!llm.models) return;
+    if (llm.models.length === 0) {
+      context.addIssue({ code: 'custom', path: ['models'], message: 'expected at least one model' });
+    }
+    // These describe the single model; in a mix each model carries its own.
+    const single = {
+      model: llm.model !== undefined,
+      params: Object.keys(llm.params).length > 0,
+      price_per_million_tokens: llm.price_per_million_tokens !== undefined,
+    };
+    for (const [field, set] of Object.entries(single)) {
+      if (set) {
+        context.addIssue({
+          code: 'custom',
+          path: [field],
+          message: `applies to a run with one model; with llm.models give each model its own ${field}`,
+        });
+      }
+    }
+    const keys = llm.models.map((entry) => `${entry.provider}:${entry.model ?? ''}`);
+    const repeated = keys.find((key, i) => keys.indexOf(key) !== i);
+    if (repeated !== undefined) {
+      context.addIssue({
+        code: 'custom',
+        path: ['models'],
+        message: `\`${repeated.replace(/:$/, '')}\` is listed twice; give it one entry with the summed weight`,
+      });
+    }
+  });
 
 export const budgetConfigSchema = z
   .object({
@@ -133,6 +191,8 @@ export const configSchema = z
 export type ProgramsDatabaseConfig = z.infer<typeof programsDatabaseConfigSchema>;
 export type SandboxConfig = z.infer<typeof sandboxConfigSchema>;
 export type LlmConfig = z.infer<typeof llmConfigSchema>;
+export type ModelEntry = z.infer<typeof modelEntrySchema>;
+export type ModelSelection = (typeof MODEL_SELECTIONS)[number];
 export type BudgetConfig = z.infer<typeof budgetConfigSchema>;
 export type Config = z.infer<typeof configSchema>;
 

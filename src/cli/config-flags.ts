@@ -3,14 +3,21 @@
  * their parsing, and where each lands in the config object, so no option can be silently ignored
  * (the original parsed its flags and then dropped them).
  */
-import { defaultConfig, LLM_PROVIDERS, SANDBOX_KINDS, SCORE_REDUCTIONS } from '../config.js';
+import {
+  defaultConfig,
+  LLM_PROVIDERS,
+  MODEL_SELECTIONS,
+  SANDBOX_KINDS,
+  SCORE_REDUCTIONS,
+} from '../config.js';
 import { UserError } from '../errors.js';
 
 /**
  * `switch-off`: a flag without a value that sets the field to false; `key-value`: repeatable
- * `key=value` pairs collected into an object (values read as JSON when they parse, else strings).
+ * `key=value` pairs collected into an object (values read as JSON when they parse, else strings);
+ * `model-entry`: repeatable `PROVIDER[:MODEL][=WEIGHT]` collected into a list of models.
  */
-type ValueKind = 'int' | 'number' | 'string' | 'switch-off' | 'key-value' | readonly string[];
+type ValueKind = 'int' | 'number' | 'string' | 'switch-off' | 'key-value' | 'model-entry' | readonly string[];
 
 export interface ConfigFlag {
   /** kebab-case long flag without dashes; the snake_case spelling is accepted too. */
@@ -139,6 +146,20 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     defaultText: "the provider's default",
   },
   {
+    flag: 'model-mix',
+    path: ['llm', 'models'],
+    kind: 'model-entry',
+    description:
+      'one model of a mix, repeatable: PROVIDER[:MODEL][=WEIGHT] (e.g. openai:gpt-4o-mini=3); for mock, MODEL is its answers file',
+    defaultText: 'one model, from --llm and --model',
+  },
+  {
+    flag: 'model-selection',
+    path: ['llm', 'model_selection'],
+    kind: MODEL_SELECTIONS,
+    description: "how a mix picks each prompt's model: by weight, or ucb (cost-aware bandit)",
+  },
+  {
     flag: 'openai-endpoint',
     path: ['llm', 'openai_endpoint'],
     kind: ['chat', 'completions'],
@@ -251,7 +272,9 @@ export function attributeName(flag: string): string {
 }
 
 export function defaultOf(flag: ConfigFlag): string | undefined {
-  if (flag.kind === 'switch-off' || flag.kind === 'key-value') return flag.defaultText;
+  if (flag.kind === 'switch-off' || flag.kind === 'key-value' || flag.kind === 'model-entry') {
+    return flag.defaultText;
+  }
   const value = getPath(defaultConfig, flag.path);
   return value === undefined ? flag.defaultText : String(value);
 }
@@ -287,9 +310,46 @@ export function parseFlagValue(flag: ConfigFlag, raw: string): unknown {
       }
       return { [raw.slice(0, eq)]: parsed };
     }
+    case 'model-entry':
+      return parseModelEntry(flag, raw);
     default:
       return raw;
   }
+}
+
+/**
+ * `PROVIDER[:MODEL][=WEIGHT]`: the provider up to the first `:` (model ids may hold more, as
+ * Replicate's `owner/name:version` does), the weight after the last `=`. A mock model's MODEL is
+ * its answers file, which also names it.
+ */
+function parseModelEntry(flag: ConfigFlag, raw: string): Record<string, unknown> {
+  const usage = `PROVIDER[:MODEL][=WEIGHT] (e.g. openai:gpt-4o-mini=3)`;
+  const fail = (problem: string): never => {
+    throw new UserError(`--${flag.flag}: ${problem} in \`${raw}\`; expected ${usage}`);
+  };
+  let spec = raw.trim();
+  const entry: Record<string, unknown> = {};
+  const eq = spec.lastIndexOf('=');
+  if (eq >= 0) {
+    const text = spec.slice(eq + 1).trim();
+    const weight = Number(text);
+    if (text === '' || !Number.isFinite(weight) || weight <= 0) fail('the weight must be a number > 0');
+    entry.weight = weight;
+    spec = spec.slice(0, eq);
+  }
+  const colon = spec.indexOf(':');
+  const provider = colon < 0 ? spec : spec.slice(0, colon);
+  if (!(LLM_PROVIDERS as readonly string[]).includes(provider)) {
+    fail(`unknown provider \`${provider}\` (one of ${LLM_PROVIDERS.join(', ')})`);
+  }
+  entry.provider = provider;
+  if (colon >= 0) {
+    const model = spec.slice(colon + 1).trim();
+    if (model === '') fail('the model after `:` is empty');
+    entry.model = model;
+    if (provider === 'mock') entry.mock_responses = model;
+  }
+  return entry;
 }
 
 export function getPath(object: unknown, path: readonly string[]): unknown {

@@ -1,19 +1,12 @@
 /** Builds the run's config: defaults, then a JSON config file, then flags (flags win). */
-import { readFile } from 'node:fs/promises';
 import { type Config, ConfigError, parseConfig } from '../config.js';
 import { UserError } from '../errors.js';
+import { readUserFile } from '../user-file.js';
 import { attributeName, CONFIG_FLAGS, mergeConfig, parseFlagValue, setPath } from './config-flags.js';
 
 /** Reads `--config FILE`: a JSON object with the config's (snake_case) fields. */
 export async function readConfigFile(fileName: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(fileName, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${fileName}: cannot read the config file (${(error as NodeJS.ErrnoException).code ?? error}); check --config`,
-    );
-  }
+  const text = await readUserFile({ path: fileName, what: 'the config file', fix: 'check --config' });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -43,6 +36,11 @@ export function configFromFlags(options: Record<string, unknown>): Record<string
         parseFlagValue(flag, String(item)),
       );
       setPath(raw, flag.path, Object.assign({}, ...pairs));
+    } else if (flag.kind === 'model-entry') {
+      const entries = (Array.isArray(value) ? value : [value]).map((item) =>
+        parseFlagValue(flag, String(item)),
+      );
+      setPath(raw, flag.path, entries);
     } else {
       setPath(raw, flag.path, typeof value === 'string' ? parseFlagValue(flag, value) : value);
     }

@@ -74,6 +74,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     random,
     logger,
     costOf: (completion) => costOf(meter, llm, completion),
+    prices: meter,
     onTick: (view) => (status ? status.draw(statusLines(view)) : printLine(progressLine(view))),
     tickMs: status ? 500 : 5000,
     ...(options.graceSeconds === undefined ? {} : { graceMs: options.graceSeconds * 1000 }),

@@ -1,11 +1,9 @@
 /** Loading what every command that runs candidates needs: the env, the spec, the inputs, the evaluator. */
-import { readFile } from 'node:fs/promises';
 import { parse as parseDotenv } from 'dotenv';
 import type { Config } from '../config.js';
-import { UserError } from '../errors.js';
-import { createLanguageModel } from '../llm/index.js';
+import { createLanguageModel, modelOptionsFromConfig } from '../llm/index.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
-import type { UsageMeter } from '../llm/usage.js';
+import { costOfUsage, type UsageMeter } from '../llm/usage.js';
 import type { Random } from '../random.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
@@ -13,6 +11,7 @@ import type { Sandbox } from '../sandbox/sandbox.js';
 import { parseSpec } from '../spec/parse.js';
 import { initParser } from '../spec/parser.js';
 import type { Program } from '../spec/program.js';
+import { readUserFile, readUserFileIfPresent } from '../user-file.js';
 
 export interface LoadedSpec {
   specFile: string;
@@ -23,14 +22,11 @@ export interface LoadedSpec {
 }
 
 export async function loadSpec(specFile: string): Promise<LoadedSpec> {
-  let specText: string;
-  try {
-    specText = await readFile(specFile, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${specFile}: cannot read the specification file (${(error as NodeJS.ErrnoException).code ?? error}); check -s/--specification-file`,
-    );
-  }
+  const specText = await readUserFile({
+    path: specFile,
+    what: 'the specification file',
+    fix: 'check -s/--specification-file',
+  });
   await initParser();
   const { program, functionToEvolve, functionToRun } = parseSpec(specText, specFile);
   return { specFile, specText, program, functionToEvolve, functionToRun };
@@ -49,17 +45,10 @@ export async function loadEnv(
   envFile: string | undefined,
   processEnv: NodeJS.ProcessEnv = process.env,
 ): Promise<Record<string, string | undefined>> {
-  const file = envFile ?? '.env';
-  let fromFile: Record<string, string> = {};
-  try {
-    fromFile = parseDotenv(await readFile(file, 'utf8'));
-  } catch (error) {
-    if (envFile !== undefined || (error as NodeJS.ErrnoException).code !== 'ENOENT') {
-      throw new UserError(
-        `${file}: cannot read the env file (${(error as NodeJS.ErrnoException).code ?? error}); check --env-file`,
-      );
-    }
-  }
+  const file = { path: envFile ?? '.env', what: 'the env file', fix: 'check --env-file' };
+  // The default `.env` may be absent; a file named with --env-file must exist.
+  const text = envFile === undefined ? await readUserFileIfPresent(file) : await readUserFile(file);
+  const fromFile = text === undefined ? {} : parseDotenv(text);
   return { ...fromFile, ...processEnv };
 }
 
@@ -87,17 +76,13 @@ export function languageModelFor(
 ): LanguageModel {
   const { llm } = config;
   return createLanguageModel({
-    llm: llm.provider,
-    model: llm.model,
+    ...modelOptionsFromConfig(llm),
     env: parts.env,
     random: parts.random,
-    params: llm.params,
     endpoint: llm.openai_endpoint,
-    mockResponsesFile: llm.mock_responses,
     latencyMs: llm.mock_latency_ms,
     faultRate: llm.mock_fault_rate,
     meter: parts.meter,
-    pricePerMillionTokens: llm.price_per_million_tokens,
     retry: {
       maxRetries: llm.max_retries,
       ...(llm.request_timeout === undefined ? {} : { requestTimeoutMs: llm.request_timeout * 1000 }),
@@ -105,13 +90,9 @@ export function languageModelFor(
   });
 }
 
-/** USD for one completion at the model's known or configured price; 0 when unknown. */
+/** USD for one completion at the price of the model that answered; 0 when unknown. */
 export function costOf(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
-  const price = meter.priceOf(llm.modelId);
-  if (!price || !completion.usage) return 0;
-  return (
-    ((completion.usage.inputTokens ?? 0) * price.input +
-      (completion.usage.outputTokens ?? 0) * price.output) /
-    1e6
-  );
+  // `provider:modelId` of the answering model (one of a mix), else the one model's id.
+  const modelId = completion.model ? completion.model.slice(completion.model.indexOf(':') + 1) : llm.modelId;
+  return costOfUsage(meter.priceOf(modelId), completion.usage) ?? 0;
 }

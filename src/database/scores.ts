@@ -57,7 +57,8 @@ export function checkScores(scoresPerTest: ScoresPerTest): void {
   }
 }
 
-function largestInputIndex(inputs: readonly ScoreKey[]): number {
+/** The index of the largest input (`max-key`). */
+export function largestInputIndex(inputs: readonly ScoreKey[]): number {
   const numbers = inputs.map(asNumber);
   if (numbers.some((value) => value === undefined)) return inputs.length - 1;
   let best = 0;

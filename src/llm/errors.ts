@@ -16,6 +16,8 @@ export interface LlmApiErrorOptions {
   fatal?: boolean;
   /** How long the server asked us to wait before the next request (Retry-After and relatives). */
   retryAfterMs?: number;
+  /** `provider:modelId` of the model that failed, set by a mix of several models. */
+  model?: string;
   cause?: unknown;
 }
 
@@ -27,6 +29,7 @@ export class LlmApiError extends Error {
   readonly isRetryable: boolean;
   readonly fatal: boolean;
   readonly retryAfterMs?: number;
+  readonly model?: string;
 
   constructor(message: string, options: LlmApiErrorOptions) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -37,6 +40,7 @@ export class LlmApiError extends Error {
     // A fatal error is never worth another attempt, whatever the status says.
     this.isRetryable = options.isRetryable && !this.fatal;
     this.retryAfterMs = options.retryAfterMs;
+    this.model = options.model;
   }
 }
 

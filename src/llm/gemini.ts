@@ -2,15 +2,17 @@
  * Gemini through `@google/genai`, either with a Gemini API key or on Vertex AI (Google Cloud
  * project, location and Application Default Credentials). Gemini succeeds the PaLM 2 code models
  * (code-bison, code-gecko) on Vertex AI that the original README names; Google retired those.
- * Gemini models are instruction-tuned, so they get the chat treatment: a system instruction and
- * the body extracted from the answer.
+ * Gemini models are instruction-tuned, so they get the chat treatment: a system instruction, and
+ * the answer's code block as the sample.
  */
 import { type GenerateContentResponse, GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
+import { untilAborted } from './abort.js';
+import { CHAT_SYSTEM_PROMPT, chatAnswerCode } from './chat.js';
 import { credentialFixFor, LlmApiError, malformedError, type ProviderHints } from './errors.js';
-import { CHAT_SYSTEM_PROMPT, extractFunctionBody } from './extract.js';
 import { type Fetch, throwingFetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
+import { VERTEX_CREDENTIAL_FIX, vertexAuthError, vertexAuthOptions } from './vertex-auth.js';
 
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-flash';
 export const VERTEX_DEFAULT_LOCATION = 'us-central1';
@@ -28,7 +30,9 @@ export const GEMINI_DEFAULT_PARAMS: Readonly<Params> = {
 export interface VertexOptions {
   project: string;
   location?: string;
-  /** Passed to google-auth-library; by default Application Default Credentials are looked up. */
+  /** A key file (GOOGLE_APPLICATION_CREDENTIALS); without one Application Default Credentials are looked up. */
+  keyFile?: string;
+  /** Passed to google-auth-library (tests inject an auth client or a transporter here). */
   googleAuthOptions?: GoogleGenAIOptions['googleAuthOptions'];
 }
 
@@ -44,9 +48,6 @@ export interface GeminiModelOptions {
   params?: Params;
   systemPrompt?: string;
 }
-
-export const VERTEX_CREDENTIAL_FIX =
-  'run `gcloud auth application-default login` or set GOOGLE_APPLICATION_CREDENTIALS, and check GOOGLE_CLOUD_PROJECT';
 
 export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
   const modelId = options.model ?? GEMINI_DEFAULT_MODEL;
@@ -76,7 +77,7 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
           vertexai: true,
           project: vertex.project,
           location: vertex.location ?? VERTEX_DEFAULT_LOCATION,
-          googleAuthOptions: vertex.googleAuthOptions,
+          googleAuthOptions: vertexAuthOptions(vertex.googleAuthOptions, vertex.keyFile, options.fetch),
           httpOptions,
         }
       : { vertexai: false, apiKey: options.apiKey, httpOptions },
@@ -84,23 +85,13 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
 
   /**
    * Maps what the SDK threw. On Vertex, an error before any request went out comes from
-   * google-auth-library: no usable credentials, which only the user can fix.
+   * google-auth-library: the token endpoint or the credentials (see ./vertex-auth.ts).
    */
   const mapError = (error: unknown, signal: AbortSignal | undefined, sent: boolean): unknown => {
     if (error instanceof LlmApiError) return error;
     if (signal?.aborted) return signal.reason;
+    if (!sent && vertex) return vertexAuthError(error);
     const message = error instanceof Error ? error.message : String(error);
-    if (!sent && vertex) {
-      return new LlmApiError(
-        `Vertex AI credentials are missing or unusable (${message}): ${VERTEX_CREDENTIAL_FIX}`,
-        {
-          provider: 'gemini',
-          isRetryable: false,
-          fatal: true,
-          cause: error,
-        },
-      );
-    }
     if (!sent) {
       return new LlmApiError(`Gemini request could not be built: ${message}`, {
         provider: 'gemini',
@@ -131,29 +122,36 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
       const call = tracked();
       let response: GenerateContentResponse;
       try {
-        response = await client.models.generateContent({
-          model: modelId,
-          contents: prompt,
-          config: {
-            ...params,
-            systemInstruction: systemPrompt,
-            abortSignal: signal,
-            httpOptions: { ...httpOptions, fetch: call.fetch },
-          },
-        });
+        // google-auth's token request does not take the signal: stop waiting for it on an abort.
+        response = await untilAborted(
+          client.models.generateContent({
+            model: modelId,
+            contents: prompt,
+            config: {
+              ...params,
+              systemInstruction: systemPrompt,
+              abortSignal: signal,
+              httpOptions: { ...httpOptions, fetch: call.fetch },
+            },
+          }),
+          signal,
+        );
       } catch (error) {
         throw mapError(error, signal, call.sent);
       }
-      return { text: extractFunctionBody(answerText(hints, response), prompt), usage: usageOf(response) };
+      return { text: chatAnswerCode(answerText(hints, response)), usage: usageOf(response) };
     },
 
     async check(signal?: AbortSignal): Promise<void> {
       const call = tracked();
       try {
-        await client.models.get({
-          model: modelId,
-          config: { abortSignal: signal, httpOptions: { ...httpOptions, fetch: call.fetch } },
-        });
+        await untilAborted(
+          client.models.get({
+            model: modelId,
+            config: { abortSignal: signal, httpOptions: { ...httpOptions, fetch: call.fetch } },
+          }),
+          signal,
+        );
       } catch (error) {
         throw mapError(error, signal, call.sent);
       }

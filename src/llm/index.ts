@@ -3,20 +3,22 @@
  * base URLs, looked up in the record given, never in process.env) and the options, wrapped with the
  * usage meter and the retry policy.
  */
-import { LLM_PROVIDERS } from '../config.js';
+import { LLM_PROVIDERS, type LlmConfig } from '../config.js';
 import { UserError } from '../errors.js';
 import type { Random } from '../random.js';
 import type { Sleep } from './abort.js';
 import { createGeminiModel, VERTEX_DEFAULT_LOCATION, type VertexOptions } from './gemini.js';
 import type { Fetch } from './http.js';
-import type { LanguageModel } from './language-model.js';
+import type { Completion, LanguageModel, TokenUsage } from './language-model.js';
+import { createModelMix, type ModelMix, modelKey } from './mix.js';
 import { createMockModel, loadMockResponses, MOCK_DEFAULT_LATENCY_MS, type MockFault } from './mock.js';
+import { ModelSelector, type SelectionKind } from './model-selection.js';
 import { createOpenAIModel, type OpenAIEndpoint } from './openai.js';
 import type { Params } from './params.js';
 import { createReplicateModel } from './replicate.js';
 import { type RetryEvent, type RetryPolicy, resolvePolicy, withRetry } from './retry.js';
 import { createStarCoderModel } from './starcoder.js';
-import { type Price, type UsageMeter, withUsage } from './usage.js';
+import { costOfUsage, type Price, UsageMeter, withUsage } from './usage.js';
 
 export type LlmProviderName = (typeof LLM_PROVIDERS)[number];
 
@@ -52,6 +54,51 @@ export interface CreateLanguageModelOptions {
   googleAuthOptions?: VertexOptions['googleAuthOptions'];
   /** Replicate: between polls of a prediction, ms (default 500). */
   pollIntervalMs?: number;
+  /**
+   * Several models in one run (each prompt goes to one); each entry replaces `llm`, `model`,
+   * `params`, `pricePerMillionTokens` and `mockResponsesFile` for its model.
+   */
+  models?: readonly ModelChoice[];
+  /** How a mix picks each prompt's model (default `weighted`). */
+  selection?: SelectionKind;
+}
+
+export interface ModelChoice {
+  llm: LlmProviderName;
+  model?: string;
+  params?: Params;
+  /** Relative share of prompts (default 1). */
+  weight?: number;
+  pricePerMillionTokens?: Price;
+  mockResponsesFile?: string;
+}
+
+/**
+ * The model part of createLanguageModel's options from the validated `llm` config: one model, or
+ * with `llm.models` a mix of several.
+ */
+export function modelOptionsFromConfig(
+  llm: LlmConfig,
+): Pick<
+  CreateLanguageModelOptions,
+  'llm' | 'model' | 'params' | 'pricePerMillionTokens' | 'mockResponsesFile' | 'models' | 'selection'
+> {
+  return {
+    llm: llm.provider,
+    model: llm.model,
+    params: llm.params,
+    pricePerMillionTokens: llm.price_per_million_tokens,
+    mockResponsesFile: llm.mock_responses,
+    models: llm.models?.map((entry) => ({
+      llm: entry.provider,
+      model: entry.model,
+      params: entry.params,
+      weight: entry.weight,
+      pricePerMillionTokens: entry.price_per_million_tokens,
+      mockResponsesFile: entry.mock_responses,
+    })),
+    selection: llm.model_selection,
+  };
 }
 
 /** The request timeout of the mock: its hangs should cost seconds, not the three minutes of a real API. */
@@ -60,10 +107,55 @@ function mockTimeoutMs(latencyMs: number): number {
 }
 
 /**
- * The run's language model. Throws UserError for a missing token (naming the variable) or an
- * invalid option; the model's calls reject with LlmApiError (see ./errors.ts).
+ * The run's language model: one model, or with `models` a mix of several. Throws UserError for a
+ * missing token (naming the variable, for every provider of a mix) or an invalid option; the
+ * model's calls reject with LlmApiError (see ./errors.ts). Completions carry `provider:modelId`.
  */
 export function createLanguageModel(options: CreateLanguageModelOptions): LanguageModel {
+  return options.models ? createMix(options, options.models) : createSingle(options);
+}
+
+function createMix(options: CreateLanguageModelOptions, choices: readonly ModelChoice[]): ModelMix {
+  let selector: ModelSelector;
+  try {
+    selector = new ModelSelector(
+      options.selection ?? 'weighted',
+      choices.map((choice) => choice.weight ?? 1),
+      options.random.fork(),
+    );
+  } catch (error) {
+    if (error instanceof RangeError) throw new UserError(error.message);
+    throw error;
+  }
+  // The meter also knows the prices, which a UCB selection weighs.
+  const meter = options.meter ?? new UsageMeter();
+  const members = choices.map((choice) => {
+    const model = createSingle({
+      ...options,
+      llm: choice.llm,
+      model: choice.model,
+      params: choice.params,
+      pricePerMillionTokens: choice.pricePerMillionTokens,
+      mockResponsesFile: choice.mockResponsesFile ?? options.mockResponsesFile,
+      meter,
+      models: undefined,
+    });
+    return {
+      model,
+      costOf: (usage: TokenUsage | undefined) => costOfUsage(meter.priceOf(model.modelId), usage),
+    };
+  });
+  const seen = new Set<string>();
+  for (const { model } of members) {
+    const key = modelKey(model);
+    if (seen.has(key))
+      throw new UserError(`The model mix lists \`${key}\` twice: give it one entry with the summed weight`);
+    seen.add(key);
+  }
+  return createModelMix(members, selector);
+}
+
+function createSingle(options: CreateLanguageModelOptions): LanguageModel {
   let provider: LanguageModel;
   try {
     provider = buildProvider(options);
@@ -75,6 +167,10 @@ export function createLanguageModel(options: CreateLanguageModelOptions): Langua
   let model = provider;
   if (options.meter) {
     if (options.pricePerMillionTokens) options.meter.setPrice(model.modelId, options.pricePerMillionTokens);
+    // Mock models are free whatever they are called.
+    else if (options.llm === 'mock' && !options.meter.priceOf(model.modelId)) {
+      options.meter.setPrice(model.modelId, { input: 0, output: 0 });
+    }
     model = withUsage(model, options.meter);
   }
   const { sleep, onRetry, ...policy } = options.retry ?? {};
@@ -93,7 +189,20 @@ export function createLanguageModel(options: CreateLanguageModelOptions): Langua
   } catch (error) {
     throw new UserError((error as Error).message);
   }
-  return withRetry(model, retryOptions);
+  return answeredBy(withRetry(model, retryOptions));
+}
+
+/** `model` with `Completion.model` set, so a run reads which model answered the same way for one or several. */
+function answeredBy(model: LanguageModel): LanguageModel {
+  const key = modelKey(model);
+  const generate = model.generate.bind(model);
+  return {
+    ...model,
+    generate: async (prompt: string, signal?: AbortSignal): Promise<Completion> => ({
+      ...(await generate(prompt, signal)),
+      model: key,
+    }),
+  };
 }
 
 function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
@@ -141,6 +250,8 @@ function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
           vertex: {
             project: required(project, 'GOOGLE_CLOUD_PROJECT', 'Gemini on Vertex AI'),
             location: get('GOOGLE_CLOUD_LOCATION') ?? VERTEX_DEFAULT_LOCATION,
+            // Read here rather than by google-auth from process.env, so a .env file can set it.
+            keyFile: get('GOOGLE_APPLICATION_CREDENTIALS'),
             googleAuthOptions: options.googleAuthOptions,
           },
           baseUrl: get('GOOGLE_VERTEX_BASE_URL'),
@@ -179,6 +290,7 @@ function buildProvider(options: CreateLanguageModelOptions): LanguageModel {
     case 'mock':
       return createMockModel({
         random: options.random.fork(),
+        modelId: model,
         responses: options.mockResponsesFile ? loadMockResponses(options.mockResponsesFile) : undefined,
         latencyMs: options.latencyMs,
         faultRate: options.faultRate,
@@ -205,8 +317,17 @@ function isTrue(value: string | undefined): boolean {
 
 export { isLlmApiError, LlmApiError } from './errors.js';
 export { createGeminiModel } from './gemini.js';
-export type { Completion, LanguageModel, TokenUsage } from './language-model.js';
+export type { Completion, LanguageModel, SampleFeedback, TokenUsage } from './language-model.js';
+export { createModelMix, isModelMix, type MixMember, type ModelMix, modelKey } from './mix.js';
 export { createMockModel, MOCK_FAULTS, type MockFault } from './mock.js';
+export {
+  type ArmState,
+  ModelSelector,
+  type SelectionKind,
+  type SelectorState,
+  UCB,
+  type WeightSnapshot,
+} from './model-selection.js';
 export { createOpenAIModel, type OpenAIEndpoint } from './openai.js';
 export { createReplicateModel } from './replicate.js';
 export {

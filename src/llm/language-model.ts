@@ -13,8 +13,8 @@ export interface TokenUsage {
 
 export interface Completion {
   /**
-   * The sample: a continuation of the prompt (completion models), or for chat models the body of
-   * the next version extracted from the answer and indented like the prompt.
+   * The sample as the model wrote it: a continuation of the prompt (completion models), or for chat
+   * models the code of the answer's first fenced block. src/spec/ shapes it into a body.
    */
   text: string;
   usage?: TokenUsage;
@@ -36,4 +36,19 @@ export interface LanguageModel {
    * (`fatal` for a rejected token or unknown model) otherwise.
    */
   check?(signal?: AbortSignal): Promise<void>;
+  /**
+   * Told how a sample this model answered fared, for a model that learns from it (a mix choosing
+   * its models by UCB, ./mix.ts); `model` is the Completion's. Others leave it out.
+   */
+  observe?(feedback: SampleFeedback): void;
+}
+
+export interface SampleFeedback {
+  /** `provider:modelId`, from `Completion.model`. */
+  model: string;
+  /**
+   * How much the sample helped, in [0, 1]: 1 when its program scored above the best program of
+   * its island (as the island stood when the result came in), 0 when it did not or failed.
+   */
+  reward: number;
 }

@@ -4,9 +4,9 @@
  * stands in for a real API; a share of answers can be faults (retryable errors, hangs, garbage,
  * empty text) to exercise the machinery around the model.
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import type { Random } from '../random.js';
+import { readUserFileSync } from '../user-file.js';
 import { sleep as realSleep, type Sleep, waitForAbort } from './abort.js';
 import { LlmApiError } from './errors.js';
 import type { Completion, LanguageModel } from './language-model.js';
@@ -22,6 +22,8 @@ export const MOCK_SEPARATOR = '# ---';
 
 export interface MockModelOptions {
   random: Random;
+  /** `mock` by default; a run mixing several mock models tells them apart by it. */
+  modelId?: string;
   /** Candidate bodies; the built-in cap-set set by default. */
   responses?: readonly string[];
   /** Wait before each answer (abortable). */
@@ -52,7 +54,7 @@ export function createMockModel(options: MockModelOptions): LanguageModel {
 
   return {
     provider: 'mock',
-    modelId: 'mock',
+    modelId: options.modelId ?? 'mock',
 
     async generate(prompt: string, signal?: AbortSignal): Promise<Completion> {
       // Every draw happens before the first await, so the answers depend on the order of the
@@ -97,12 +99,7 @@ function garbage(random: Random): string {
  * `# ---` (blank-only pieces are dropped; each body keeps its indentation).
  */
 export function loadMockResponses(path: string): string[] {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new UserError(`Cannot read the mock responses file ${path}: ${(error as Error).message}`);
-  }
+  const text = readUserFileSync({ path, what: 'the mock responses file', fix: 'check --mock-responses' });
   return parseMockResponses(text, path);
 }
 

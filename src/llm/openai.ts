@@ -1,10 +1,11 @@
 /**
  * GPT-4-class models, and any OpenAI-compatible server (vLLM, Ollama, llama.cpp server, OpenRouter),
  * through the `openai` package. Two endpoints: `chat` (instruction models: a system prompt asks for
- * the body of the next version, which is then extracted from the answer) and `completions` (base
+ * the next version; the answer's code block is the sample) and `completions` (base
  * code models that continue the prompt as Code Llama does).
  */
 import OpenAI from 'openai';
+import { CHAT_SYSTEM_PROMPT, chatAnswerCode } from './chat.js';
 import {
   credentialFixFor,
   httpError,
@@ -13,7 +14,6 @@ import {
   networkError,
   type ProviderHints,
 } from './errors.js';
-import { CHAT_SYSTEM_PROMPT, extractFunctionBody } from './extract.js';
 import { bufferingFetch, type Fetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
@@ -110,7 +110,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
         if (!message || (typeof message.content !== 'string' && message.content !== null)) {
           throw malformedError(hints, 'expected `choices[0].message.content`', JSON.stringify(response));
         }
-        return { text: extractFunctionBody(message.content ?? '', prompt), usage: usageOf(response) };
+        return { text: chatAnswerCode(message.content ?? ''), usage: usageOf(response) };
       }
       const response = await client.completions.create(
         { ...body, model: modelId, prompt, stream: false } as OpenAI.CompletionCreateParamsNonStreaming,

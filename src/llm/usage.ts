@@ -160,6 +160,14 @@ export class UsageMeter {
   }
 }
 
+/** USD of one answer's tokens; undefined when the price or every count is unknown. */
+export function costOfUsage(price: Price | undefined, usage: TokenUsage | undefined): number | undefined {
+  if (!price || !usage || (usage.inputTokens === undefined && usage.outputTokens === undefined)) {
+    return undefined;
+  }
+  return ((usage.inputTokens ?? 0) * price.input + (usage.outputTokens ?? 0) * price.output) / 1e6;
+}
+
 function builtInPrice(modelId: string): Price | undefined {
   const exact = PRICES_PER_MILLION_TOKENS[modelId];
   if (exact) return exact;

@@ -70,6 +70,7 @@ ${headlineSection(model)}
 ${bestChartSection(model)}
 ${outcomesSection(model)}
 ${islandsSection(model)}
+${modelsSection(model)}
 ${bestProgramSection(model)}
 ${topProgramsSection(model)}
 ${throughputSection(model)}
@@ -257,6 +258,48 @@ function islandsSection(model: ReportModel): string {
 <h2>Islands</h2>
 <table id="island-table"><thead><tr><th>island</th><th>best score</th><th>clusters</th><th>programs registered</th><th>generation</th></tr></thead><tbody>${rows}</tbody></table>
 </section>`;
+}
+
+/** Points of the weight history shown; a long run's history is thinned to these. */
+const WEIGHT_ROWS = 12;
+
+function modelsSection(model: ReportModel): string {
+  if (model.models.length === 0) return '';
+  const total = model.models.reduce((sum, row) => sum + row.samples, 0);
+  const rows = model.models
+    .map(
+      (row) =>
+        `<tr data-model="${escapeHtml(row.model)}"><td><code>${escapeHtml(row.model)}</code></td><td class="num" data-field="samples" data-value="${row.samples}">${escapeHtml(formatCount(row.samples))}</td><td class="num">${escapeHtml(formatPercent(total > 0 ? row.samples / total : null))}</td><td class="num" data-field="validRate" data-value="${row.validRate ?? ''}">${escapeHtml(formatPercent(row.validRate))}</td><td class="num" data-field="registered">${escapeHtml(formatCount(row.registered))}</td><td class="num" data-field="newBests">${escapeHtml(formatCount(row.newBests))}</td><td class="num">${escapeHtml(formatCount(row.inputTokens))} in · ${escapeHtml(formatCount(row.outputTokens))} out</td><td class="num" data-field="costUsd">${escapeHtml(formatUsd(row.costUsd))}</td><td class="num" data-field="medianLatencyMs">${escapeHtml(formatMs(row.medianLatencyMs))}</td></tr>`,
+    )
+    .join('');
+  return `<section id="models">
+<h2>Models</h2>
+<table id="model-table"><thead><tr><th>model</th><th>samples</th><th>share</th><th>valid rate</th><th>registered</th><th>new bests</th><th>tokens</th><th>cost (estimated)</th><th>median LLM latency</th></tr></thead><tbody>${rows}</tbody></table>
+<p class="caption">Valid rate: evaluated samples whose program ran and scored. New bests: samples that raised the run's best score.</p>
+${weightsTable(model)}
+</section>`;
+}
+
+function weightsTable(model: ReportModel): string {
+  const selection = model.modelSelection;
+  if (!selection || selection.weightHistory.length === 0) return '';
+  const history = selection.weightHistory;
+  const step = Math.max(1, Math.ceil((history.length - 1) / (WEIGHT_ROWS - 1)));
+  const shown = history.filter((_, i) => i % step === 0 || i === history.length - 1);
+  const head = selection.models.map((name) => `<th><code>${escapeHtml(name)}</code></th>`).join('');
+  const rows = shown
+    .map(
+      (point) =>
+        `<tr data-observations="${point.observations}"><td class="num">${escapeHtml(formatCount(point.observations))}</td>${point.weights.map((w) => `<td class="num">${escapeHtml(formatPercent(w))}</td>`).join('')}</tr>`,
+    )
+    .join('');
+  const how =
+    selection.kind === 'ucb'
+      ? 'UCB selection: the chance of each model for the next prompt after that many results came back (each model is tried first, then most prompts go to the best score of improvement plus exploration, blended with cheapness).'
+      : 'Weighted selection: the configured weights, fixed for the whole run.';
+  return `<h3>Model weights over time</h3>
+<table id="model-weights"><thead><tr><th>results</th>${head}</tr></thead><tbody>${rows}</tbody></table>
+<p class="caption">${escapeHtml(how)}</p>`;
 }
 
 function codeBlock(listing: ProgramListing, id?: string): string {

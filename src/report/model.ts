@@ -4,6 +4,9 @@
  * from the event log.
  */
 import { basename } from 'node:path';
+import type { WeightSnapshot } from '../llm/model-selection.js';
+import { type Price, UsageMeter } from '../llm/usage.js';
+import { type ModelFigures, modelFigures } from '../run/model-figures.js';
 import type { SandboxWorkerStatus } from '../sandbox/sandbox.js';
 import { functionToString, Program, type PyFunction } from '../spec/program.js';
 import type { RunData, RunEvent } from './read-run.js';
@@ -84,6 +87,10 @@ export interface ReportModel {
   islands: IslandRow[];
   topPrograms: TopProgram[];
   config: Record<string, unknown> | null;
+  /** One row per model when the run mixed several; empty for a run with one model. */
+  models: ModelFigures[];
+  /** How the mix picked its models over time (absent for one model). */
+  modelSelection: { kind: string; models: string[]; weightHistory: WeightSnapshot[] } | null;
   series: ReportSeries;
   sessions: number;
   notes: string[];
@@ -133,6 +140,7 @@ export function buildReportModel(run: RunData, now: Date = new Date()): ReportMo
     islands: islandRows(run, numIslands),
     topPrograms: topPrograms(run),
     config: run.config,
+    ...modelsOf(run),
     series,
     sessions: 1 + run.eventLog.sessionStarts.length,
     notes,
@@ -379,6 +387,37 @@ export function listing(text: string): ProgramListing {
 function specName(specFile: string | undefined, runDir: string): string {
   if (specFile) return basename(specFile);
   return basename(runDir);
+}
+
+/**
+ * The per-model figures: the run's own (summary.json) when it wrote them, else counted from the
+ * event log with the configured or built-in prices.
+ */
+function modelsOf(run: RunData): Pick<ReportModel, 'models' | 'modelSelection'> {
+  const selection = run.summary?.modelSelection;
+  const modelSelection =
+    selection?.models && selection.weightHistory
+      ? {
+          kind: selection.kind ?? 'weighted',
+          models: selection.models,
+          weightHistory: selection.weightHistory,
+        }
+      : null;
+  let models = Array.isArray(run.summary?.models) ? (run.summary.models as ModelFigures[]) : undefined;
+  if (!models) {
+    const meter = new UsageMeter();
+    const configured = new Map<string, Price>();
+    const entries = (run.config?.llm as { models?: unknown } | undefined)?.models;
+    for (const entry of Array.isArray(entries) ? entries : []) {
+      const { provider, model, price_per_million_tokens: price } = entry as Record<string, unknown>;
+      if (typeof provider === 'string' && typeof model === 'string' && price && typeof price === 'object') {
+        configured.set(`${provider}:${model}`, price as Price);
+      }
+    }
+    const priceOf = (key: string) => configured.get(key) ?? meter.priceOf(key.slice(key.indexOf(':') + 1));
+    models = modelFigures(run.events, priceOf, modelSelection?.models ?? []);
+  }
+  return { models: models.length > 1 || modelSelection ? models : [], modelSelection };
 }
 
 function numberAt(object: Record<string, unknown> | null, ...path: string[]): number | undefined {

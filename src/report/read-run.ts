@@ -20,11 +20,15 @@ export interface RunEvent {
   wallMs: number;
   island: number | null;
   outcome: string;
+  /** `provider:modelId` of the model that answered (absent in old logs and on the initial program). */
+  model?: string;
   score?: number;
   registered?: boolean;
   newBest?: boolean;
   llmLatencyMs?: number;
   evaluationMs?: number;
+  inputTokens?: number;
+  outputTokens?: number;
   resetIslands?: number[];
   /** The surviving island that re-seeded each reset island, when the run recorded it. */
   resetFounders?: number[];
@@ -272,6 +276,9 @@ function parseEvent(line: string): RunEvent | undefined {
     initial: r.reason === 'initial program' && r.island === null,
   };
   if (r.score !== undefined && Number.isFinite(r.score)) event.score = r.score;
+  if (r.model !== undefined && !event.initial) event.model = r.model;
+  if (r.inputTokens !== undefined && Number.isFinite(r.inputTokens)) event.inputTokens = r.inputTokens;
+  if (r.outputTokens !== undefined && Number.isFinite(r.outputTokens)) event.outputTokens = r.outputTokens;
   if (r.registered === true) event.registered = true;
   if (r.newBest === true) event.newBest = true;
   if (r.llmLatencyMs !== undefined) event.llmLatencyMs = r.llmLatencyMs;
@@ -279,8 +286,4 @@ function parseEvent(line: string): RunEvent | undefined {
   if (r.resetIslands) event.resetIslands = r.resetIslands;
   if (r.resetFounders) event.resetFounders = r.resetFounders;
   return event;
-}
-
-function isFiniteNumber(value: unknown): value is number {
-  return typeof value === 'number' && Number.isFinite(value);
 }

@@ -2,8 +2,8 @@
  * Reading and writing checkpoint.json (its format is in formats.ts): one JSON file written
  * atomically, so a `kill -9` at any moment leaves the previous or the next one.
  */
-import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
+import { readUserFile } from '../user-file.js';
 import { writeFileAtomic } from './atomic-file.js';
 import { type Checkpoint, checkpointSchema, versionProblem } from './formats.js';
 
@@ -12,14 +12,7 @@ export async function writeCheckpoint(path: string, checkpoint: Checkpoint): Pro
 }
 
 export async function readCheckpoint(path: string): Promise<Checkpoint> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${path}: cannot read the checkpoint (${(error as NodeJS.ErrnoException).code ?? error}); is --resume a run directory?`,
-    );
-  }
+  const text = await readUserFile({ path, what: 'the checkpoint', fix: 'is --resume a run directory?' });
   let json: unknown;
   try {
     json = JSON.parse(text);

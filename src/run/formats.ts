@@ -61,6 +61,41 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 
 const scoresRecord = z.record(z.string(), z.number());
 
+/** One model's figures in summary.json (src/run/model-figures.ts counts them from the events). */
+export const modelFiguresSchema = z.object({
+  /** `provider:modelId`. */
+  model: z.string(),
+  /** Samples drawn from this model, lost ones included. */
+  samples: z.number().int().nonnegative(),
+  /** Samples lost to the LLM call (after retries). */
+  llmErrors: z.number().int().nonnegative(),
+  /** Samples whose candidate was evaluated or rejected (not lost, not left unevaluated by a stop). */
+  evaluated: z.number().int().nonnegative(),
+  /** Evaluated samples whose outcome was `ok`. */
+  valid: z.number().int().nonnegative(),
+  /** valid / evaluated; null before any evaluation. */
+  validRate: z.number().nullable(),
+  registered: z.number().int().nonnegative(),
+  newBests: z.number().int().nonnegative(),
+  inputTokens: z.number().nonnegative(),
+  outputTokens: z.number().nonnegative(),
+  /** Estimated USD from the tokens and the model's price; null when the price is unknown. */
+  costUsd: z.number().nullable(),
+  /** Median LLM latency of the answered samples, ms; null before any. */
+  medianLatencyMs: z.number().nullable(),
+});
+
+/** How a mix of several models picked each prompt's model, and how its probabilities moved. */
+export const modelSelectionSchema = z.object({
+  kind: z.string(),
+  /** `provider:modelId` of each model, in the order of `weights`. */
+  models: z.array(z.string()),
+  /** The selection probabilities after `observations` results had come back. */
+  weightHistory: z.array(
+    z.object({ observations: z.number().int().nonnegative(), weights: z.array(z.number()) }),
+  ),
+});
+
 /** One worker of a queue sandbox, as summary.json keeps it (see SandboxWorkerStatus). */
 const sandboxWorkerStatusSchema = z.object({
   id: z.string(),
@@ -138,6 +173,10 @@ export const summarySchema = z.object({
   }),
   budgetUsed: z.record(z.string(), z.number()),
   model: z.string(),
+  /** One row per model (one for a run with one model). */
+  models: z.array(modelFiguresSchema),
+  /** Only for a run that mixes several models. */
+  modelSelection: modelSelectionSchema.optional(),
   specFile: z.string(),
   testInputs: z.array(z.string()),
   startedAt: z.string(),

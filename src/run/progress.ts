@@ -7,12 +7,15 @@ import type { ProgramsDatabase } from '../database/programs-database.js';
 import type { SandboxStatus } from '../sandbox/sandbox.js';
 import { budgetUsage } from './budget.js';
 import { SAMPLE_OUTCOMES } from './formats.js';
+import { type ModelFigures, modelStatus } from './model-figures.js';
 import { type RunStats, totalSamples } from './stats.js';
 
 export interface ProgressSource {
   config: Config;
   stats: RunStats;
   database: ProgramsDatabase;
+  /** Per-model figures; a line of their own when the run mixes models. */
+  models?: readonly ModelFigures[];
   /** A sandbox with workers (a Redis queue): they get a line of their own. */
   sandbox?: SandboxStatus | undefined;
 }
@@ -22,7 +25,7 @@ const FAILURE_KINDS = SAMPLE_OUTCOMES.filter(
   (kind) => kind !== 'ok' && kind !== 'llm-error' && kind !== 'not-evaluated',
 );
 
-export function statusLines({ config, stats, database, sandbox }: ProgressSource): string[] {
+export function statusLines({ config, stats, database, models, sandbox }: ProgressSource): string[] {
   const seconds = stats.elapsedMs / 1000;
   const ok = stats.outcomes.ok ?? 0;
   const failures = FAILURE_KINDS.filter((kind) => stats.outcomes[kind])
@@ -39,13 +42,15 @@ export function statusLines({ config, stats, database, sandbox }: ProgressSource
     .islandStats()
     .map((island) => (Number.isFinite(island.bestScore) ? formatScore(island.bestScore) : '-'))
     .join(' ');
-  return [
+  const lines = [
     `funsearch  ${formatDuration(seconds)}  best ${formatScore(database.bestScore)}  samples ${totalSamples(stats)} (ok ${stats.samplesOk}, failed ${stats.samplesFailed})  LLM latency ${latency}`,
     `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}`,
     `islands best: ${islands}`,
     `budget: ${budget}`,
     ...(sandbox ? [workersLine(sandbox)] : []),
   ];
+  if (models && models.length > 1) lines.splice(3, 0, `models: ${modelStatus(models)}`);
+  return lines;
 }
 
 /** The workers of a queue sandbox, or that the run waits for the first one. */

@@ -20,6 +20,8 @@ export interface SummaryContext {
   stopReason?: StopReason | undefined;
   error?: string | undefined;
   model: string;
+  /** Per-model figures, and for a mix its selection. */
+  models: Pick<Summary, 'models' | 'modelSelection'>;
   specFile: string;
   testInputs: string[];
   startedAt: string;
@@ -86,6 +88,7 @@ export function buildSummary(context: SummaryContext): Summary {
     },
     budgetUsed: budgetUsage(config, stats),
     model: context.model,
+    ...context.models,
     specFile: context.specFile,
     testInputs: context.testInputs,
     startedAt: context.startedAt,

@@ -2,10 +2,10 @@
  * A run's directory under `report_dir`: it holds copies of the spec, the inputs and the config,
  * so `--resume DIR` needs nothing else, plus everything the run writes.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
+import { readUserFile } from '../user-file.js';
 import { writeFileAtomic } from './atomic-file.js';
 
 export const RUN_FILES = {
@@ -24,11 +24,11 @@ export async function writeRunConfig(dir: string, config: Config): Promise<void>
 
 export async function readRunConfig(dir: string): Promise<Record<string, unknown>> {
   const path = join(dir, RUN_FILES.config);
+  const fix = 'is --resume a run directory?';
+  const text = await readUserFile({ path, what: "the run's config", fix });
   try {
-    return JSON.parse(await readFile(path, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(text) as Record<string, unknown>;
   } catch (error) {
-    throw new UserError(
-      `${path}: cannot read the run's config (${(error as Error).message}); is --resume a run directory?`,
-    );
+    throw new UserError(`${path}: the run's config is not valid JSON (${(error as Error).message}); ${fix}`);
   }
 }

@@ -14,7 +14,9 @@ import { type Clock, systemClock } from '../clock.js';
 import type { Config } from '../config.js';
 import { ProgramsDatabase } from '../database/programs-database.js';
 import type { Prompt } from '../database/prompt.js';
+import { isLlmApiError } from '../llm/errors.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
+import type { UsageMeter } from '../llm/usage.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Random } from '../random.js';
 import type { Outcome, Sandbox, SandboxStatus } from '../sandbox/sandbox.js';
@@ -29,6 +31,7 @@ import {
   type SampleEvent,
   type Summary,
 } from './formats.js';
+import { type ModelFigures, RunModels } from './model-figures.js';
 import { buildReports } from './report-files.js';
 import { Slots } from './slots.js';
 import { countOutcome, emptyStats, type RunStats } from './stats.js';
@@ -60,6 +63,8 @@ export interface RunOptions {
   logger?: Logger;
   /** Estimated USD cost of one completion (0 when unknown). */
   costOf?: (completion: Completion) => number;
+  /** Prices by model id, for the per-model cost estimates (the usage meter's). */
+  prices?: Pick<UsageMeter, 'priceOf'>;
   onEvent?: (event: SampleEvent) => void;
   /** Called every `tickMs` with the run's state, for a status display. */
   onTick?: (view: RunView) => void;
@@ -78,6 +83,8 @@ export interface RunView {
   evaluating: number;
   queued: number;
   drawnNotEvaluated: number;
+  /** Per-model figures (one row for a run with one model). */
+  models: ModelFigures[];
   /** Workers, their throughput and share, for a sandbox that reports them (a Redis queue). */
   sandbox?: SandboxStatus | undefined;
 }
@@ -133,6 +140,7 @@ export class Run {
   private readonly evaluationsAbort = new AbortController();
   private readonly channel: Channel<Sample>;
   private readonly slots: Slots;
+  private readonly models: RunModels;
   private stats: RunStats;
   private database: ProgramsDatabase | undefined;
   private stopReason: StopReason | undefined;
@@ -170,6 +178,7 @@ export class Run {
     });
     this.channel = new Channel<Sample>(channelDepth(options.config));
     this.slots = new Slots(options.sandbox.capacity);
+    this.models = new RunModels(options.llm, options.prices);
     // Every request and evaluation in flight listens on these two run-long signals.
     setMaxListeners(0, this.samplesAbort.signal, this.evaluationsAbort.signal);
   }
@@ -191,6 +200,7 @@ export class Run {
       evaluating: this.slots.inUse,
       queued: this.channel.size,
       drawnNotEvaluated: this.drawnNotEvaluated,
+      models: this.models.figures(),
       sandbox: this.options.sandbox.status?.(),
     };
   }
@@ -266,6 +276,7 @@ export class Run {
     let initial: { fn: ReturnType<Program['getFunction']>; scores: Map<string, number> } | undefined;
     if (checkpoint) {
       this.stats = checkpoint.stats;
+      this.models.restore(checkpoint.extras?.models);
       while (this.stats.promptsPerSampler.length < this.config.num_samplers)
         this.stats.promptsPerSampler.push(0);
       this.database = ProgramsDatabase.fromJSON(checkpoint.database as never, {
@@ -392,6 +403,8 @@ export class Run {
       this.logger.warn({ error: message }, 'LLM sample failed after retries');
       this.emit({
         ...this.eventBase(prompt),
+        // A mix says which of its models lost the sample.
+        ...(isLlmApiError(error) && error.model ? { model: error.model } : {}),
         outcome: 'llm-error',
         reason: message.slice(0, 500),
         llmLatencyMs: this.clock.now() - started,
@@ -478,7 +491,9 @@ export class Run {
       inputTokens: sample.completion.usage?.inputTokens,
       outputTokens: sample.completion.usage?.outputTokens,
     };
+    let improved = false;
     if (result.status === 'evaluated' && result.scoresPerTest) {
+      const islandBest = database.islandStats()[prompt.islandId]?.bestScore ?? Number.NEGATIVE_INFINITY;
       const registration = database.registerProgram(
         result.fn,
         prompt.islandId,
@@ -489,6 +504,7 @@ export class Run {
       event.scoresPerTest = Object.fromEntries(result.scoresPerTest);
       event.registered = registration.registered;
       event.newBest = registration.newBest;
+      improved = registration.registered && registration.score > islandBest;
       if (registration.reset) {
         event.resetIslands = registration.reset.resetIslandIds;
         event.resetFounders = registration.reset.founderIslandIds;
@@ -499,6 +515,7 @@ export class Run {
       event.reason = describeFailure(result).slice(0, 500);
       this.logger.debug({ outcome: result.kind, reason: event.reason }, 'candidate failed');
     }
+    this.models.feedback(sample.completion.model, improved);
     this.emit(event);
     this.checkpointIfDue();
   }
@@ -515,6 +532,7 @@ export class Run {
   }
 
   private emit(event: SampleEvent): void {
+    this.models.record(event);
     this.store.appendEvent(event);
     this.options.onEvent?.(event);
   }
@@ -608,6 +626,7 @@ export class Run {
           finished,
           stats: structuredClone(this.stats),
           database: database.toJSON(),
+          extras: { models: this.models.toJSON() },
         };
         await this.store.writeCheckpoint(checkpoint);
         await this.store.writeReports(buildReports(this.summaryContext()));
@@ -633,6 +652,7 @@ export class Run {
       stopReason: this.stopReason,
       error: this.fatal === undefined ? undefined : errorMessage(this.fatal),
       model: modelName(this.options.llm),
+      models: this.models.summary(),
       specFile: this.options.spec.specFile ?? '',
       testInputs: this.options.inputs.map((input) => input.text),
       startedAt: this.startedAt,

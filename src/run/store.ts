@@ -3,7 +3,7 @@
  * want no files). The run decides what and when; the store only knows where and how.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../config.js';
@@ -205,19 +205,30 @@ async function createRunDirectory(options: Extract<DirectorySource, { kind: 'new
       `${options.reportDir}: cannot create the report directory (${(error as NodeJS.ErrnoException).code}); check --report-dir`,
     );
   }
-  // Two runs started in the same second get distinct directories; mkdir without recursive is the lock.
-  for (let suffix = 1; ; suffix++) {
-    const dir = join(options.reportDir, suffix === 1 ? `${stamp}_${name}` : `${stamp}_${name}_${suffix}`);
-    try {
-      await mkdir(dir);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw error;
+  // The directory appears whole: its files are written under a hidden name that is then renamed, so
+  // a kill -9 never leaves a run directory without its config (which --resume could not read).
+  const staging = join(options.reportDir, `.${stamp}_${name}.${process.pid}.staging`);
+  await rm(staging, { recursive: true, force: true });
+  await mkdir(staging);
+  try {
+    await copyFile(options.specFile, join(staging, RUN_FILES.spec));
+    await copyFile(options.inputsFile, join(staging, RUN_FILES.inputs));
+    await writeRunConfig(staging, options.config);
+    // Two runs started in the same second get distinct directories.
+    for (let suffix = 1; ; suffix++) {
+      const dir = join(options.reportDir, suffix === 1 ? `${stamp}_${name}` : `${stamp}_${name}_${suffix}`);
+      if (await exists(dir)) continue;
+      try {
+        await rename(staging, dir);
+        return dir;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        if (code !== 'EEXIST' && code !== 'ENOTEMPTY') throw error;
+      }
     }
-    await copyFile(options.specFile, join(dir, RUN_FILES.spec));
-    await copyFile(options.inputsFile, join(dir, RUN_FILES.inputs));
-    await writeRunConfig(dir, options.config);
-    return dir;
+  } catch (error) {
+    await rm(staging, { recursive: true, force: true });
+    throw error;
   }
 }
 

@@ -3,9 +3,9 @@
  * `@funsearch.run` function. Blank lines and lines starting with `#` are skipped; order is kept
  * (it defines the signature of a program and which input is `last`).
  */
-import { readFile } from 'node:fs/promises';
 import { UserError } from '../errors.js';
 import { isPythonLiteral } from '../spec/literal.js';
+import { readUserFile } from '../user-file.js';
 
 export interface TestInput {
   /** The literal exactly as written (trimmed). */
@@ -23,13 +23,13 @@ export function parseTestInputs(content: string, fileName: string): TestInput[] 
     if (text === '' || text.startsWith('#')) return;
     if (!isPythonLiteral(text)) {
       throw new UserError(
-        `${fileName}:${line}: \`${truncate(text)}\` is not a Python literal; write one literal per line (e.g. 3, 'abc', (4, 2))`,
+        `${fileName}:${line}: \`${previewInput(text)}\` is not a Python literal; write one literal per line (e.g. 3, 'abc', (4, 2))`,
       );
     }
     const earlier = seen.get(text);
     if (earlier !== undefined) {
       throw new UserError(
-        `${fileName}:${line}: \`${truncate(text)}\` repeats line ${earlier}; list each test input once`,
+        `${fileName}:${line}: \`${previewInput(text)}\` repeats line ${earlier}; list each test input once`,
       );
     }
     seen.set(text, line);
@@ -42,17 +42,15 @@ export function parseTestInputs(content: string, fileName: string): TestInput[] 
 }
 
 export async function readTestInputs(fileName: string): Promise<TestInput[]> {
-  let content: string;
-  try {
-    content = await readFile(fileName, 'utf8');
-  } catch (error) {
-    throw new UserError(
-      `${fileName}: cannot read the test-inputs file (${(error as NodeJS.ErrnoException).code ?? error}); check -t/--test-inputs-file`,
-    );
-  }
+  const content = await readUserFile({
+    path: fileName,
+    what: 'the test-inputs file',
+    fix: 'check -t/--test-inputs-file',
+  });
   return parseTestInputs(content, fileName);
 }
 
-function truncate(text: string): string {
+/** An input short enough for a message or a report line: at most 60 characters. */
+export function previewInput(text: string): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

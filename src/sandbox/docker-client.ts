@@ -7,10 +7,16 @@
 import { type Duplex, PassThrough, Readable, type Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { InfrastructureError, UserError } from '../errors.js';
+import { bubblewrapProbe } from './bwrap-probe.js';
 import type { SandboxLogger } from './sandbox.js';
 
-export const DOCKER_UNREACHABLE_HINT =
-  'start the Docker engine (dockerd) or set DOCKER_HOST, or use --sandbox process';
+/** The remedy for an unreachable engine: bwrap is the isolated alternative where bubblewrap works. */
+export function dockerUnreachableHint(bubblewrapWorks: boolean): string {
+  const alternative = bubblewrapWorks
+    ? '--sandbox bwrap (bubblewrap works here)'
+    : '--sandbox process (not a security boundary)';
+  return `start the Docker engine (dockerd) or set DOCKER_HOST, or use ${alternative}`;
+}
 
 interface DockerError extends Error {
   statusCode?: number;
@@ -59,7 +65,8 @@ export class DockerClient {
     try {
       await this.docker.ping();
     } catch (error) {
-      throw new UserError(`Docker not reachable (${describe(error)}): ${DOCKER_UNREACHABLE_HINT}`);
+      const hint = dockerUnreachableHint((await bubblewrapProbe()).ok);
+      throw new UserError(`Docker not reachable (${describe(error)}): ${hint}`);
     }
   }
 

@@ -274,10 +274,11 @@ def describe_exception(exc):
 def print_traceback(exc):
     try:
         # Start at the candidate's first frame: the harness's own frames are noise in the excerpt.
+        # Without one (a call the candidate never entered, e.g. a wrong arity) the error stands alone.
         tb = exc.__traceback__
         while tb is not None and tb.tb_frame.f_code.co_filename != "<candidate>":
             tb = tb.tb_next
-        traceback.print_exception(type(exc), exc, tb or exc.__traceback__)
+        traceback.print_exception(type(exc), exc, tb)
     except BaseException:
         pass
 

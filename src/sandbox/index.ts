@@ -1,27 +1,29 @@
 /** The sandbox factory and the operations the CLI needs (image build, sweep, signal cleanup). */
+import { BwrapSandbox } from './bwrap.js';
 import { DockerSandbox, type DockerSandboxOptions } from './docker-pool.js';
 import { ProcessSandbox } from './process.js';
 import type { Sandbox } from './sandbox.js';
 
-/** The Docker sandbox's options, plus which sandbox; the process sandbox uses `config`, `logger`, `poolSize` and `answerMarginMs`. */
-export type CreateSandboxOptions = DockerSandboxOptions & { kind: 'docker' | 'process' };
+/** The Docker sandbox's options, plus which sandbox; the process and bwrap sandboxes use `config`, `logger`, `poolSize` and `answerMarginMs`. */
+export type CreateSandboxOptions = DockerSandboxOptions & { kind: 'docker' | 'process' | 'bwrap' };
 
 /**
  * Creates a sandbox; nothing starts until `start()` (or the first run). The process sandbox
  * carries a `warning` for the CLI to print: it is no security boundary.
  */
 export function createSandbox(options: CreateSandboxOptions): Sandbox {
-  if (options.kind === 'process') {
-    return new ProcessSandbox({
-      config: options.config,
-      logger: options.logger,
-      poolSize: options.poolSize,
-      answerMarginMs: options.answerMarginMs,
-    });
-  }
-  return new DockerSandbox(options);
+  if (options.kind === 'docker') return new DockerSandbox(options);
+  const local = {
+    config: options.config,
+    logger: options.logger,
+    poolSize: options.poolSize,
+    answerMarginMs: options.answerMarginMs,
+  };
+  return options.kind === 'bwrap' ? new BwrapSandbox(local) : new ProcessSandbox(local);
 }
 
+export { BwrapSandbox } from './bwrap.js';
+export { type BwrapProbe, bubblewrapProbe, probeBubblewrap, requireBubblewrap } from './bwrap-probe.js';
 export { DockerClient } from './docker-client.js';
 export {
   type BuildImageOptions,
@@ -35,3 +37,9 @@ export type { Outcome, OutcomeKind, Sandbox, SandboxBatchJob, SandboxJob, Sandbo
 export { OUTCOME_KINDS } from './sandbox.js';
 export { MAX_EXACT_INT } from './score.js';
 export { closeAllSandboxes } from './worker-pool.js';
+export {
+  checkWorkerSandbox,
+  UNSAFE_WORKER_STATUS,
+  UNSAFE_WORKER_WARNING,
+  type WorkerSandboxCheck,
+} from './worker-safety.js';

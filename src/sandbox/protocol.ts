@@ -262,6 +262,10 @@ export function harnessSource(): string {
 /** Characters of a candidate's stderr the harness keeps per input. */
 export const HARNESS_STDERR_KEEP = 4096;
 
+/** The remedy when the host has no `python3` for the sandboxes that run the harness on the host. */
+export const PYTHON_NOT_FOUND =
+  'python3 not found on PATH: install Python 3 with numpy, or use --sandbox docker';
+
 /** The command line that starts a harness in `mode` with the limits of `sandbox`. */
 export function harnessCommand(
   mode: 'container' | 'process',

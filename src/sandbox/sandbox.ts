@@ -20,6 +20,11 @@ export type Outcome =
   | {
       kind: 'ok';
       score: number;
+      /**
+       * Whether the run function returned an int or a float (`-212` vs `-212.0`), which a JS number
+       * cannot tell. Set by every sandbox here; optional so outcomes built elsewhere still type-check.
+       */
+      scoreType?: 'int' | 'float';
       /** Candidate's own running time, ms (not time spent queued). */
       durationMs: number;
       stderr: string;

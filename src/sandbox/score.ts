@@ -54,13 +54,25 @@ export function failure(
   };
 }
 
-/** Turns a harness-reported outcome into an Outcome, re-validating an `ok` score. */
-export function toOutcome(wire: WireOutcome): Outcome {
+/**
+ * Turns a harness-reported outcome into an Outcome, re-validating an `ok` score. A timeout's reason
+ * ends with the next step: the `--timeout` flag (config key `timeout`) and its value in this job.
+ */
+export function toOutcome(wire: WireOutcome, timeoutSeconds: number): Outcome {
   const stderr = excerpt(wire.stderr, STDERR_EXCERPT_CHARS);
   if (wire.kind === 'ok') {
     const problem = scoreProblem(wire.score, wire.scoreType);
     if (problem !== undefined) return failure('invalid-score', problem, wire.durationMs, stderr);
-    return { kind: 'ok', score: wire.score as number, durationMs: wire.durationMs, stderr };
+    const scoreType = wire.scoreType as 'int' | 'float';
+    return { kind: 'ok', score: wire.score as number, scoreType, durationMs: wire.durationMs, stderr };
   }
-  return failure(wire.kind, wire.reason || wire.kind, wire.durationMs, stderr);
+  const reason = wire.reason || wire.kind;
+  if (wire.kind === 'timeout')
+    return failure('timeout', withTimeoutHint(reason, timeoutSeconds), wire.durationMs, stderr);
+  return failure(wire.kind, reason, wire.durationMs, stderr);
+}
+
+/** `reason`, then how to give each input more time. */
+export function withTimeoutHint(reason: string, timeoutSeconds: number): string {
+  return `${reason}; raise --timeout (now ${timeoutSeconds} s per input) if the candidate needs longer`;
 }

@@ -232,7 +232,7 @@ export class WorkerPool {
       const onAbort = () => connection.send({ type: 'cancel', id });
       const onResult = (message: ResultMessage) => {
         if (message.id !== id) return; // a late answer to an earlier, abandoned job
-        const outcomes = message.outcomes.map(toOutcome);
+        const outcomes = message.outcomes.map((wire) => toOutcome(wire, job.timeoutSeconds));
         const problem = message.cancelled
           ? undefined
           : resultProblem(message.outcomes, job.testInputs.length);

@@ -89,6 +89,7 @@ export function parseSpec(text: string, fileName: string): Spec {
         );
       }
     }
+    checkRunParameters(functionToRun, fileName);
     const program = programFromParsed(parsed, (decorator) => !isMarker(decorator, 'funsearch'));
     return { program, functionToEvolve: functionToEvolve.name, functionToRun: functionToRun.name };
   });
@@ -102,6 +103,8 @@ function throwIfInvalid(parsed: Parsed): void {
 interface Marked {
   name: string;
   line: number;
+  /** The marked definition. */
+  node: Node | null;
 }
 
 function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Marked {
@@ -113,6 +116,7 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
       found.push({
         name: definition?.childForFieldName('name')?.text ?? '',
         line: decorator.startPosition.row + 1,
+        node: definition,
         topLevel: node.parent?.type === 'module',
         isClass: definition?.type === 'class_definition',
       });
@@ -126,6 +130,12 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
     );
   }
   if (found.length === 0) {
+    const commented = commentedMarker(root, marker);
+    if (commented) {
+      throw new UserError(
+        `${fileName}:${commented.startPosition.row + 1}: @funsearch.${marker} is commented out (\`${commented.text.trim()}\`); remove the \`#\` so it marks the function below`,
+      );
+    }
     const what = marker === 'evolve' ? 'the function to evolve' : 'the function that scores a program';
     throw new UserError(
       `${fileName}: no function decorated with @funsearch.${marker}; mark ${what} with @funsearch.${marker}`,
@@ -138,6 +148,55 @@ function findMarked(root: Node, marker: 'run' | 'evolve', fileName: string): Mar
     );
   }
   return found[0]!;
+}
+
+/**
+ * A comment holding just the marker, as DeepMind's notebooks write it (`# @funsearch.run`, meant to
+ * be uncommented when the spec is used).
+ */
+function commentedMarker(root: Node, marker: 'run' | 'evolve'): Node | undefined {
+  const pattern = new RegExp(`^#+\\s*@funsearch\\.${marker}(\\(\\))?\\s*$`);
+  return root.descendantsOfType('comment').find((comment) => pattern.test(comment.text));
+}
+
+/**
+ * The sandbox calls the run function with each test input as its one argument, so a function with
+ * more than one required parameter (DeepMind's `evaluate(n, w)` skeletons) or none at all would fail
+ * on every input; it is refused here, where the line can be named.
+ */
+function checkRunParameters(run: Marked, fileName: string): void {
+  const parameters = run.node?.childForFieldName('parameters');
+  if (!parameters) return;
+  const required: string[] = [];
+  let acceptsOne = false;
+  let keywordOnly = false;
+  for (const parameter of parameters.namedChildren) {
+    const typed = parameter.type === 'typed_parameter';
+    const inner = typed ? parameter.namedChild(0) : parameter;
+    const kind = inner?.type ?? '';
+    if (kind === 'identifier') {
+      required.push(inner!.text);
+      if (!keywordOnly) acceptsOne = true;
+    } else if (kind === 'list_splat_pattern' || kind === 'keyword_separator') {
+      if (kind === 'list_splat_pattern') acceptsOne = true;
+      keywordOnly = true; // what follows can only be passed by name
+    } else if (kind === 'default_parameter' || kind === 'typed_default_parameter') {
+      if (!keywordOnly) acceptsOne = true;
+    }
+  }
+  const where = `${fileName}:${run.node!.startPosition.row + 1}: @funsearch.run function \`${run.name}\``;
+  if (required.length > 1) {
+    const list = required.map((p) => `\`${p}\``).join(', ');
+    const tuple = required.map((_, i) => i + 1).join(', ');
+    throw new UserError(
+      `${where} has ${required.length} required parameters (${list}), but each test input is passed to it as one argument; take one and unpack it, e.g. rename it \`${run.name}_args\` and mark \`def ${run.name}(t): return ${run.name}_args(*t)\` with @funsearch.run, with inputs like \`(${tuple})\``,
+    );
+  }
+  if (!acceptsOne) {
+    throw new UserError(
+      `${where} takes no positional parameter, but each test input is passed to it as one argument; give it one parameter`,
+    );
+  }
 }
 
 /** `@module.name`, `@module.name(...)`; with `name` omitted, any attribute of `module`. */
@@ -176,16 +235,18 @@ function topLevelFunctions(root: Node): TopLevel[] {
   return result;
 }
 
+/** Built from the source lines as written (the parse may have re-indented continuation lines). */
 function programFromParsed(parsed: Parsed, keepDecorator: (decorator: Node) => boolean): Program {
-  const { root, lines, text } = parsed;
+  const { root, sourceLines: lines } = parsed;
+  const text = lines.join('\n');
   const defs = topLevelFunctions(root);
   if (defs.length === 0) return new Program(text.trimEnd(), []);
   const unit = indentUnit(defs, lines);
   const functions = defs.map((def, i) => {
     const limitRow = defs[i + 1]?.node.startPosition.row ?? lines.length;
-    return functionFrom(def, lines, unit, limitRow, keepDecorator);
+    return functionFrom(def, parsed, unit, limitRow, keepDecorator);
   });
-  return new Program(text.slice(0, defs[0]!.node.startIndex).trimEnd(), functions);
+  return new Program(text.slice(0, parsed.toOriginal(defs[0]!.node.startPosition)).trimEnd(), functions);
 }
 
 /** The indentation of the first function with an indented body; four spaces if there is none. */
@@ -200,14 +261,16 @@ function indentUnit(defs: TopLevel[], lines: readonly string[]): string {
 
 function functionFrom(
   { node, fn }: TopLevel,
-  lines: readonly string[],
+  parsed: Parsed,
   unit: string,
   limitRow: number,
   keepDecorator: (decorator: Node) => boolean,
 ): PyFunction {
+  const lines = parsed.sourceLines;
   const block = fn.childForFieldName('body')!;
   const statements = statementsOf(block);
-  const colon = colonOf(fn);
+  const colonEnd = colonOf(fn);
+  const colon = { row: colonEnd.row, column: parsed.sourceColumn(colonEnd) };
   const codeEnd = lastCodeEnd(fn);
   const first = statements[0]!;
   let docstring: string | undefined;
@@ -219,7 +282,7 @@ function functionFrom(
     indent = unit;
     bodyEndRow = codeEnd.row;
     const rest = [
-      lines[colon.row]!.slice(first.startPosition.column),
+      lines[colon.row]!.slice(parsed.sourceColumn(first.startPosition)),
       ...lines.slice(colon.row + 1, bodyEndRow + 1),
     ];
     body = indent + rest.join('\n').trimEnd();
@@ -228,7 +291,7 @@ function functionFrom(
     // A comment after the header's colon would be lost; it becomes the body's first line.
     const headerComment = lines[colon.row]!.slice(colon.column).trim();
     let bodyStartRow = colon.row + 1;
-    const content = docstringOf(first, lines, colon.row);
+    const content = docstringOf(first, parsed, colon.row);
     if (content !== undefined) {
       docstring = content;
       bodyStartRow = first.endPosition.row + 1;
@@ -286,12 +349,13 @@ function extendOverIndentedComments(lastCodeRow: number, lines: readonly string[
  * backslashes) `r` string alone on its lines, right under the header, whose content survives being
  * re-quoted by `functionToString`. Anything else stays in the body, as written.
  */
-function docstringOf(first: Node, lines: readonly string[], colonRow: number): string | undefined {
+function docstringOf(first: Node, parsed: Parsed, colonRow: number): string | undefined {
+  const lines = parsed.sourceLines;
   if (first.type !== 'expression_statement' || first.namedChildCount !== 1) return undefined;
   const string = first.namedChild(0)!;
   if (string.type !== 'string') return undefined;
   for (let row = colonRow + 1; row < first.startPosition.row; row++) if (lines[row]!.trim()) return undefined;
-  if (lines[first.endPosition.row]!.slice(first.endPosition.column).trim()) return undefined;
+  if (lines[first.endPosition.row]!.slice(parsed.sourceColumn(first.endPosition)).trim()) return undefined;
   const start = string.child(0)!;
   const end = string.child(string.childCount - 1)!;
   if (start.type !== 'string_start' || end.type !== 'string_end') return undefined;

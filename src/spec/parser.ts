@@ -61,6 +61,13 @@ export interface Parsed {
   /** The text tree-sitter saw: the input, maybe wrapped in a `def` or with continuation lines re-indented. */
   readonly text: string;
   readonly lines: readonly string[];
+  /**
+   * The same rows as `lines` before continuation lines were re-indented: build output from these, so
+   * it reads as written (the repair exists only so tree-sitter can parse).
+   */
+  readonly sourceLines: readonly string[];
+  /** The column in `sourceLines` of a position in the parsed text. */
+  sourceColumn(position: Point): number;
   readonly root: Node;
   /** The first problem (in the parsed text's rows), or undefined when the text is valid. */
   readonly problem: SyntaxProblem | undefined;
@@ -165,18 +172,22 @@ function makeParsed(
   shift: Map<number, number> | undefined,
 ): Parsed {
   const lines = reading.text.split('\n');
+  const sourceLines = shift ? unrepaired.split('\n') : lines;
+  const sourceColumn = (position: Point) => position.column - (shift?.get(position.row) ?? 0);
   const problem = findSyntaxProblem(root, lines);
   const originalStarts = lineStarts(unrepaired.slice(reading.rowOffset === 0 ? 0 : WRAPPER.length));
   return {
     text: reading.text,
     lines,
+    sourceLines,
+    sourceColumn,
     root,
     problem,
     rowOffset: reading.rowOffset,
     toOriginal(position: Point): number {
       const row = position.row - reading.rowOffset;
       const start = originalStarts[Math.max(0, Math.min(row, originalStarts.length - 1))] ?? 0;
-      return start + position.column - (shift?.get(position.row) ?? 0);
+      return start + sourceColumn(position);
     },
     originalProblem(): SyntaxProblem | undefined {
       if (!problem) return undefined;
@@ -186,7 +197,7 @@ function makeParsed(
         ...problem,
         row,
         cutRow,
-        column: Math.max(0, problem.column - (shift?.get(problem.row) ?? 0)),
+        column: Math.max(0, sourceColumn(problem)),
       };
     },
   };

@@ -44,10 +44,50 @@ export function trimFunctionBody(llmOutput: string, options: TrimOptions = {}): 
   if (!text.trim()) return '';
   for (const segment of markdownSegments(text)) {
     if (!segment.trim()) continue;
-    const lines = extract(segment, options);
+    const code = afterProse(segment);
+    const lines = extract(segment, options) ?? (code === undefined ? undefined : extract(code, options));
     if (lines) return reindent(lines, indent);
   }
   return '';
+}
+
+/**
+ * A chat answer without a fence may open with prose: the code from the first top-level `def` on,
+ * with the imports and constants right above it; undefined when no `def` follows other text.
+ */
+function afterProse(segment: string): string | undefined {
+  const lines = segment.split('\n');
+  const defRow = withModule(segment, (parsed) => firstTopLevelDefinitionRow(parsed.root));
+  if (defRow === undefined || defRow === 0) return undefined;
+  let start = defRow;
+  while (start > 0 && isPreamble(lines.slice(start - 1, defRow).join('\n'))) start--;
+  return lines.slice(start).join('\n');
+}
+
+/** The row of the first unindented function, also where tree-sitter recovered from prose around it. */
+function firstTopLevelDefinitionRow(root: Node): number | undefined {
+  for (const child of root.namedChildren) {
+    for (const node of child.isError ? child.namedChildren : [child]) {
+      if (functionOf(node) && node.startPosition.column === 0) return node.startPosition.row;
+    }
+  }
+  return undefined;
+}
+
+/** Valid Python holding only imports, `NAME = …` constants, comments and blank lines. */
+function isPreamble(text: string): boolean {
+  return withModule(
+    text,
+    (parsed) =>
+      !parsed.problem &&
+      parsed.root.namedChildren.every(
+        (c) =>
+          c.type === 'comment' ||
+          IMPORTS.has(c.type) ||
+          c.type === 'future_import_statement' ||
+          assignedName(c) !== undefined,
+      ),
+  );
 }
 
 /**
@@ -223,7 +263,7 @@ function assemble(
   options: TrimOptions,
 ): { lines: string[]; kept: number } | undefined {
   const fn = functionOf(chosenNode)!;
-  const lines = parsed.lines;
+  const lines = parsed.sourceLines;
   const block = fn.childForFieldName('body');
   if (!block) return undefined;
   let statements = block.namedChildren.filter((c) => c.type !== 'comment');
@@ -242,7 +282,7 @@ function assemble(
     // `def f(x): return x` — the statements start on the header's line.
     const start = statements[0]!.startPosition;
     body = [
-      DEFAULT_INDENT + lines[start.row]!.slice(start.column),
+      DEFAULT_INDENT + lines[start.row]!.slice(parsed.sourceColumn(start)),
       ...lines.slice(start.row + 1, endRow + 1),
     ];
   } else {
@@ -361,8 +401,8 @@ function reindent(body: string[], indent: string): string {
     const statementRows = new Set<number>();
     const wrapper = parsed.root.namedChildren.find((c) => c.type === 'function_definition');
     if (wrapper) collectStatementRows(wrapper.childForFieldName('body'), statementRows);
-    // Rows of the parse, minus the wrapper's header; a repaired parse re-indented continuation lines.
-    return { lines: parsed.lines.slice(1), strings, statementRows };
+    // The rows as written (the repaired copy is only for parsing), minus the wrapper's header.
+    return { lines: parsed.sourceLines.slice(1), strings, statementRows };
   });
   const { lines, strings, statementRows } = plan;
   const firstStatement = [...statementRows].sort((a, b) => a - b)[0];

@@ -104,3 +104,107 @@ describe('config flags', () => {
     expect(attributeName('cluster-sampling-temperature-init')).toBe('clusterSamplingTemperatureInit');
   });
 });
+
+describe('several models in one run', () => {
+  const fromFlags = (...entries: string[]) => configFromFlags({ modelMix: entries });
+
+  it('--model-mix PROVIDER[:MODEL][=WEIGHT], repeatable, lands in llm.models', () => {
+    const config = resolveConfig({
+      fromFlags: {
+        ...fromFlags(
+          'openai:gpt-4o-mini=3',
+          'gemini:gemini-2.5-pro',
+          'replicate:meta/codellama-34b-python:e4cb6904=0.5',
+          'mock:answers/cheap.txt=2',
+          'starcoder',
+        ),
+      },
+    });
+    expect(config.llm.models).toEqual([
+      { provider: 'openai', model: 'gpt-4o-mini', weight: 3, params: {} },
+      { provider: 'gemini', model: 'gemini-2.5-pro', weight: 1, params: {} },
+      { provider: 'replicate', model: 'meta/codellama-34b-python:e4cb6904', weight: 0.5, params: {} },
+      {
+        provider: 'mock',
+        model: 'answers/cheap.txt',
+        mock_responses: 'answers/cheap.txt',
+        weight: 2,
+        params: {},
+      },
+      { provider: 'starcoder', weight: 1, params: {} },
+    ]);
+    expect(config.llm.model_selection).toBe('weighted');
+  });
+
+  it('one model stays the default and simplest case', () => {
+    const config = resolveConfig({ fromFlags: configFromFlags({ llm: 'openai', model: 'gpt-4o' }) });
+    expect(config.llm.models).toBeUndefined();
+    expect(config.llm).toMatchObject({ provider: 'openai', model: 'gpt-4o', model_selection: 'weighted' });
+  });
+
+  it('reads a mix with params, prices and ucb from --config, flags replacing the list', () => {
+    const fromFile = {
+      llm: {
+        model_selection: 'ucb',
+        models: [
+          { provider: 'openai', model: 'gpt-4o-mini', weight: 3, params: { temperature: 1 } },
+          { provider: 'gemini', model: 'gemini-2.5-pro', price_per_million_tokens: { input: 1, output: 8 } },
+        ],
+      },
+    };
+    const config = resolveConfig({ fromFile, fileName: 'mix.json', fromFlags: {} });
+    expect(config.llm.model_selection).toBe('ucb');
+    expect(config.llm.models![0]).toEqual({
+      provider: 'openai',
+      model: 'gpt-4o-mini',
+      weight: 3,
+      params: { temperature: 1 },
+    });
+    const overridden = resolveConfig({ fromFile, fileName: 'mix.json', fromFlags: fromFlags('mock') });
+    expect(overridden.llm.models).toEqual([{ provider: 'mock', weight: 1, params: {} }]);
+  });
+
+  it('refuses a bad --model-mix value in one line naming the flag and the form', () => {
+    const flag = CONFIG_FLAGS.find((f) => f.flag === 'model-mix')!;
+    const cases: [string, RegExp][] = [
+      [
+        'claude:opus',
+        /^--model-mix: unknown provider `claude` \(one of replicate, openai, gemini, starcoder, mock\) in `claude:opus`; expected PROVIDER\[:MODEL\]\[=WEIGHT\]/,
+      ],
+      ['openai:gpt-4o=0', /^--model-mix: the weight must be a number > 0 in `openai:gpt-4o=0`/],
+      ['openai:gpt-4o=lots', /^--model-mix: the weight must be a number > 0/],
+      ['openai:=2', /^--model-mix: the model after `:` is empty in `openai:=2`/],
+    ];
+    for (const [raw, message] of cases) {
+      let error: unknown;
+      try {
+        parseFlagValue(flag, raw);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error).toBeInstanceOf(UserError);
+      expect((error as Error).message).toMatch(message);
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('refuses single-model fields next to a mix, and a model listed twice', () => {
+    expect(() =>
+      resolveConfig({
+        fromFlags: {
+          ...fromFlags('openai', 'mock'),
+          llm: { ...(fromFlags('openai', 'mock').llm as object), model: 'gpt-4o' },
+        },
+      }),
+    ).toThrow(/llm\.model: applies to a run with one model; with llm\.models give each model its own model/);
+    expect(() => resolveConfig({ fromFlags: fromFlags('openai:gpt-4o=1', 'openai:gpt-4o=2') })).toThrow(
+      /llm\.models: `openai:gpt-4o` is listed twice/,
+    );
+    expect(() => resolveConfig({ fromFile: { llm: { models: [] } }, fromFlags: {} })).toThrow(
+      /llm\.models: expected at least one model/,
+    );
+    expect(() => resolveConfig({ fromFlags: configFromFlags({ modelSelection: 'best' }) })).toThrow(
+      /--model-selection: expected one of weighted, ucb/,
+    );
+  });
+});

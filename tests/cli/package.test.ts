@@ -1,8 +1,15 @@
+import { execFile } from 'node:child_process';
+import { cp, mkdtemp, readFile, rm, stat, symlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../helpers/cli.js';
 
+const execFileAsync = promisify(execFile);
+
 describe('the package main entry', () => {
-  it('exports the library API under the names the issue gives', async () => {
+  it('exports the parsing, spec, database and config building blocks by name', async () => {
     const api = (await import(`${ROOT}dist/index.js`)) as Record<string, unknown>;
     for (const name of [
       'textToProgram',
@@ -31,4 +38,31 @@ describe('the package main entry', () => {
     expect(spec.functionToRun).toBe('evaluate');
     expect(spec.program.toString()).not.toContain('@funsearch');
   });
+});
+
+describe('the build', () => {
+  it('leaves the bin executable (mode 755) with its node shebang, so `npx funsearch` runs it on any npm path', async () => {
+    // Built in a copy, so the dist/ other tests run stays untouched while tsc rewrites it.
+    const copy = await mkdtemp(join(tmpdir(), 'funsearch-build-'));
+    try {
+      for (const entry of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'src', 'scripts']) {
+        await cp(join(ROOT, entry), join(copy, entry), { recursive: true });
+      }
+      await symlink(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+      const pkg = JSON.parse(await readFile(join(copy, 'package.json'), 'utf8')) as {
+        bin: Record<string, string>;
+      };
+      const bin = join(copy, pkg.bin.funsearch!);
+
+      await execFileAsync('npm', ['run', 'build'], { cwd: copy });
+
+      expect((await stat(bin)).mode & 0o777).toBe(0o755);
+      expect((await readFile(bin, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
+      // Executed directly, as npm's bin link does: the kernel reads the shebang.
+      const { stdout } = await execFileAsync(bin, ['--help'], { cwd: copy });
+      expect(stdout).toContain('funsearch');
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

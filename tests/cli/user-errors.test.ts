@@ -1,4 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +78,38 @@ describe('user mistakes exit 2 with one line', () => {
       /programs_database\.num_islands: /,
     ));
 
+  it('bad --model-mix entry', () =>
+    expectUserError(
+      withReports([
+        '-s',
+        SPEC,
+        '-t',
+        INPUTS,
+        '--model-mix',
+        'mock=2',
+        '--model-mix',
+        'claude:opus=1',
+        ...run,
+      ]),
+      /^funsearch: --model-mix: unknown provider `claude` \(one of replicate, openai, gemini, starcoder, mock\) in `claude:opus=1`; expected PROVIDER\[:MODEL\]\[=WEIGHT\] \(e\.g\. openai:gpt-4o-mini=3\)$/,
+    ));
+
+  it('a missing token of any model of a mix stops before the run, naming the variable', () =>
+    expectUserError(
+      withReports([
+        '-s',
+        SPEC,
+        '-t',
+        INPUTS,
+        '--model-mix',
+        'mock=3',
+        '--model-mix',
+        'openai:gpt-4o-mini',
+        ...run,
+      ]),
+      /^funsearch: OpenAI needs OPENAI_API_KEY: set it in the environment or \.env/,
+    ));
+
   it('bad config file', () =>
     expectUserError(
       withReports(['-s', SPEC, '-t', INPUTS, '--config', join(dir, 'bad.json'), ...run]),
@@ -92,6 +125,30 @@ describe('user mistakes exit 2 with one line', () => {
       /Docker|docker/,
       cleanEnv({ DOCKER_HOST: `unix://${join(dir, 'no-docker.sock')}` }),
     ));
+
+  it('--sandbox bwrap without bubblewrap names the package instead of running with less isolation', async () => {
+    // A PATH with python3 (the interpreter itself, not a shim needing a shell) and no bwrap.
+    const bin = join(dir, 'bin-without-bwrap');
+    await mkdir(bin);
+    const python = execFileSync('python3', ['-c', 'import sys; print(sys.executable)'], { encoding: 'utf8' });
+    await symlink(python.trim(), join(bin, 'python3'));
+    await expectUserError(
+      withReports([
+        '-s',
+        SPEC,
+        '-t',
+        INPUTS,
+        '--llm',
+        'mock',
+        '--sandbox',
+        'bwrap',
+        '--report-dir',
+        'REPORTS',
+      ]),
+      /^funsearch: --sandbox bwrap: bubblewrap is not installed .*install the bubblewrap package/,
+      cleanEnv({ PATH: bin }),
+    );
+  });
 });
 
 describe('help', () => {

@@ -1,4 +1,4 @@
-/** Runs the built CLI (`dist/cli.js`, built by `npm test` before vitest) as a user would. */
+/** Runs the built CLI (`dist/cli.js`, rebuilt from the current source by tests/helpers/build.ts) as a user would. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHAT_SYSTEM_PROMPT } from '../../src/llm/extract.js';
+import { CHAT_SYSTEM_PROMPT } from '../../src/llm/chat.js';
 import { type FakeServer, type Handler, startFakeServer } from './fake-server.js';
 import { apiError, buildModel } from './helpers.js';
 
@@ -47,13 +47,13 @@ function geminiApi(): Handler {
 const apiKeyEnv = (url: string) => ({ GEMINI_API_KEY: 'AIza-test', GOOGLE_GEMINI_BASE_URL: url });
 
 describe('gemini provider with an API key against a local Gemini API', () => {
-  it('sends the program with the system instruction and config, and extracts the body (thoughts left out)', async () => {
+  it('sends the program with the system instruction and config, and returns the fenced code (thoughts left out)', async () => {
     server = await startFakeServer(geminiApi());
     const { model } = buildModel({ llm: 'gemini', env: apiKeyEnv(server.url), params: { temperature: 1.1 } });
 
     const completion = await model.generate(PROMPT);
 
-    expect(completion.text).toBe('  score = el.count(2) % 3\n  return float(score)');
+    expect(completion.text).toBe('score = el.count(2) % 3\nreturn float(score)\n');
     // Thinking tokens are billed as output.
     expect(completion.usage).toEqual({ inputTokens: 80, outputTokens: 120 });
     const request = server.requests[0]!;

@@ -126,7 +126,7 @@ describe('mock responses files', () => {
 
   it('names the file in errors', () => {
     expect(() => loadMockResponses(join(dir, 'missing.txt'))).toThrow(
-      /Cannot read the mock responses file .*missing\.txt/,
+      /missing\.txt: cannot read the mock responses file \(ENOENT\); check --mock-responses$/,
     );
     expect(() => parseMockResponses('[1, 2]', 'a.json')).toThrow('a.json: expected a JSON array of strings');
     expect(() => parseMockResponses('[oops', 'a.json')).toThrow(/a\.json: not valid JSON/);

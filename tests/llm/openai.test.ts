@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { CHAT_SYSTEM_PROMPT } from '../../src/llm/extract.js';
+import { CHAT_SYSTEM_PROMPT } from '../../src/llm/chat.js';
 import { COMPLETION_STOP } from '../../src/llm/openai.js';
 import { UsageMeter } from '../../src/llm/usage.js';
 import { type FakeServer, type Handler, startFakeServer } from './fake-server.js';
@@ -52,7 +52,7 @@ function env(url: string) {
 }
 
 describe('openai provider against a local OpenAI-compatible server', () => {
-  it('chat: sends the system prompt and the program, and returns the body extracted from the fenced answer', async () => {
+  it('chat: sends the system prompt and the program, and returns the code of the fenced answer as written', async () => {
     server = await startFakeServer(openaiApi());
     const meter = new UsageMeter();
     const { model } = buildModel({ llm: 'openai', env: env(server.url), meter });
@@ -60,7 +60,9 @@ describe('openai provider against a local OpenAI-compatible server', () => {
     const completion = await model.generate(PROMPT);
 
     expect(model.modelId).toBe('gpt-4o');
-    expect(completion.text).toBe('  """Better."""\n  return float(el.count(2) % 3)');
+    expect(completion.text).toBe(
+      'def priority_v1(el, n):\n    """Better."""\n    return float(el.count(2) % 3)\n',
+    );
     expect(completion.usage).toEqual({ inputTokens: 120, outputTokens: 30 });
     const request = server.requests[0]!;
     expect(request.headers.authorization).toBe('Bearer sk-test');
@@ -94,6 +96,7 @@ describe('openai provider against a local OpenAI-compatible server', () => {
     expect(completion).toEqual({
       text: '  return float(el.count(1))\n',
       usage: { inputTokens: 50, outputTokens: 8 },
+      model: 'openai:bigcode/starcoder2-15b',
     });
     expect(server.requests[0]!.url).toBe('/v1/completions');
     expect(server.requests[0]!.json).toEqual({

@@ -219,7 +219,10 @@ describe('starcoder provider through Hugging Face (hub and router redirected to 
       fetch: redirect(server.url),
     });
 
-    await expect(model.generate(PROMPT)).resolves.toEqual({ text: '  return 1.0\n' });
+    await expect(model.generate(PROMPT)).resolves.toEqual({
+      text: '  return 1.0\n',
+      model: 'starcoder:bigcode/starcoder2-7b',
+    });
     const routed = server.requests.find((r) => r.url.startsWith('/router/'))!;
     expect(routed.url).toBe('/router/hf-inference/models/bigcode/starcoder2-7b/v1/completions');
     expect(routed.headers.authorization).toBe('Bearer hf_test');

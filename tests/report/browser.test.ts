@@ -6,8 +6,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { writeHtmlReport } from '../../src/report/index.js';
+import { describeWithSystem } from '../helpers/system.js';
 import { type Browser, launchBrowser, type OpenedPage, openReport, seriesPixels } from './browser.js';
 import { type SyntheticRun, writeSyntheticRun } from './synthetic-run.js';
 
@@ -19,15 +20,16 @@ const LATENCY_PURPLE = [0x6a, 0x51, 0xa3] as [number, number, number];
 let root: string;
 let browser: Browser;
 
-beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'funsearch-report-browser-'));
-  browser = await launchBrowser();
-});
-
-afterAll(async () => {
-  await browser?.close();
-  await rm(root, { recursive: true, force: true });
-});
+function launchOnce(): void {
+  beforeAll(async () => {
+    root = await mkdtemp(join(tmpdir(), 'funsearch-report-browser-'));
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    if (root) await rm(root, { recursive: true, force: true });
+  });
+}
 
 async function render(
   name: string,
@@ -87,7 +89,8 @@ async function expectHeadlineMatches(opened: OpenedPage, summary: SyntheticRun['
   }
 }
 
-describe('report page in Chromium', () => {
+await describeWithSystem('chromium', 'report page in Chromium', () => {
+  launchOnce();
   it('draws every chart and shows the numbers of summary.json for a finished run', async () => {
     const { run, opened } = await render('finished', {
       samples: 3000,

@@ -2,14 +2,12 @@
  * Opens report pages in Debian's headless Chromium (driven by playwright-core, no browser download)
  * with the network cut off: every request that is not the page's own file is recorded and aborted.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
-
-export const CHROMIUM = '/usr/bin/chromium';
+import { CHROMIUM } from '../helpers/system.js';
 
 const ARGS = [
   '--headless',
@@ -28,11 +26,6 @@ export interface Browser {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-    );
-  }
   const userDataDir = await mkdtemp(join(tmpdir(), 'funsearch-report-chromium-'));
   try {
     const context = await chromium.launchPersistentContext(userDataDir, {

@@ -8,26 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { describeWithSystem, SANDBOX_TEST_IMAGE } from '../helpers/system.js';
 
 const docker = new Docker();
-const engine = await docker.ping().then(
-  () => true,
-  () => false,
-);
-if (!engine && process.env.CI)
-  throw new Error('CI needs a Docker engine for the run tests; .ci/run starts one');
-const BASE_IMAGE = 'funsearch-base:local';
-const hasBase =
-  engine &&
-  (await docker
-    .getImage(BASE_IMAGE)
-    .inspect()
-    .then(
-      () => true,
-      () => false,
-    ));
 
 let dir: string;
 beforeAll(async () => {
@@ -37,8 +22,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function labelledContainers(): Promise<string[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: ['funsearch.run'] } });
+/** Containers of the CLI process `pid` (other runs may share the engine, so never all of them). */
+async function labelledContainers(pid: number | undefined): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: [`funsearch.pid=${pid}`] } });
   return list.map((c) => c.Id);
 }
 
@@ -64,7 +50,7 @@ const args = (reports: string) => [
   '--mock-latency',
   '50',
   '--docker-image',
-  BASE_IMAGE,
+  SANDBOX_TEST_IMAGE,
   '--num-samplers',
   '2',
   '--total-llm-samples',
@@ -79,73 +65,71 @@ const args = (reports: string) => [
   '4',
 ];
 
-describe.skipIf(!hasBase)(
-  `a run on the Docker sandbox (${hasBase ? 'engine up' : `skipped: no Docker engine or no ${BASE_IMAGE}`})`,
-  () => {
-    it.each([
-      ['SIGTERM', 143],
-      ['SIGINT', 130],
-    ] as const)(
-      '%s stops sampling, writes the report and checkpoint, removes every container and exits %i',
-      async (signal, code) => {
-        const reports = join(dir, signal);
-        let child: ChildProcess | undefined;
-        const done = runCli(args(reports), { onSpawn: (c) => (child = c) });
-        const runDir = await waitForEvents(reports, 5);
-        expect((await labelledContainers()).length).toBeGreaterThan(0);
-        child!.kill(signal);
-        const result = await done;
-        expect(result.code, result.stderr).toBe(code);
-        expect(result.stderr).toContain(`${signal}: stopping`);
-        expect(await labelledContainers()).toEqual([]);
-        const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
-        expect(summary.status).toBe('interrupted');
-        expect(summary.stopReason).toBe('interrupted');
-        const checkpoint = JSON.parse(await readFile(join(runDir, 'checkpoint.json'), 'utf8'));
-        expect(checkpoint.finished).toBe(false);
-        expect(checkpoint.stats.evaluations).toBe(summary.evaluations);
-      },
-    );
-
-    it('a second Ctrl-C cancels evaluations in flight at once and still removes the containers', async () => {
-      const reports = join(dir, 'twice');
+await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandbox', () => {
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)(
+    '%s stops sampling, writes the report and checkpoint, removes every container and exits %i',
+    async (signal, code) => {
+      const reports = join(dir, signal);
       let child: ChildProcess | undefined;
-      // A candidate that never ends would hold the first Ctrl-C for the grace period; the second must not wait.
-      const done = runCli([...args(reports), '--timeout', '60'], { onSpawn: (c) => (child = c) });
-      await waitForEvents(reports, 3);
-      child!.kill('SIGINT');
-      await sleep(200);
-      child!.kill('SIGINT');
+      const done = runCli(args(reports), { onSpawn: (c) => (child = c) });
+      const runDir = await waitForEvents(reports, 5);
+      expect((await labelledContainers(child?.pid)).length).toBeGreaterThan(0);
+      child!.kill(signal);
       const result = await done;
-      expect(result.code, result.stderr).toBe(130);
-      expect(result.stderr).toContain('cancelling evaluations in flight');
-      expect(await labelledContainers()).toEqual([]);
-    });
-
-    it('stops with a message, not a hang, when the sandbox breaks mid-run', async () => {
-      const reports = join(dir, 'broken');
-      const repo = 'funsearch-test-vanishing';
-      const tag = `${repo}:${process.pid}`;
-      await docker.getImage(BASE_IMAGE).tag({ repo, tag: String(process.pid) });
-      const runArgs = args(reports).map((arg) => (arg === BASE_IMAGE ? tag : arg));
-      const done = runCli(runArgs, { killAfterMs: 90_000 });
-      await waitForEvents(reports, 3);
-      // The engine loses the image and every container of the pool: replacements cannot start.
-      await docker.getImage(tag).remove({ force: true });
-      for (const id of await labelledContainers())
-        await docker
-          .getContainer(id)
-          .remove({ force: true })
-          .catch(() => undefined);
-      const result = await done;
-      expect(result.signal).toBeNull();
-      expect(result.code, result.stderr).toBe(1);
-      expect(result.stderr).toMatch(/run failed: /);
-      expect(await labelledContainers()).toEqual([]);
-      const runDir = join(reports, (await readdir(reports))[0]!);
+      expect(result.code, result.stderr).toBe(code);
+      expect(result.stderr).toContain(`${signal}: stopping`);
+      expect(await labelledContainers(child?.pid)).toEqual([]);
       const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
-      expect(summary.status).toBe('failed');
-      expect(summary.error).toBeTruthy();
-    });
-  },
-);
+      expect(summary.status).toBe('interrupted');
+      expect(summary.stopReason).toBe('interrupted');
+      const checkpoint = JSON.parse(await readFile(join(runDir, 'checkpoint.json'), 'utf8'));
+      expect(checkpoint.finished).toBe(false);
+      expect(checkpoint.stats.evaluations).toBe(summary.evaluations);
+    },
+  );
+
+  it('a second Ctrl-C cancels evaluations in flight at once and still removes the containers', async () => {
+    const reports = join(dir, 'twice');
+    let child: ChildProcess | undefined;
+    // A candidate that never ends would hold the first Ctrl-C for the grace period; the second must not wait.
+    const done = runCli([...args(reports), '--timeout', '60'], { onSpawn: (c) => (child = c) });
+    await waitForEvents(reports, 3);
+    child!.kill('SIGINT');
+    await sleep(200);
+    child!.kill('SIGINT');
+    const result = await done;
+    expect(result.code, result.stderr).toBe(130);
+    expect(result.stderr).toContain('cancelling evaluations in flight');
+    expect(await labelledContainers(child?.pid)).toEqual([]);
+  });
+
+  it('stops with a message, not a hang, when the sandbox breaks mid-run', async () => {
+    const reports = join(dir, 'broken');
+    const repo = 'funsearch-test-vanishing';
+    const tag = `${repo}:${process.pid}`;
+    await docker.getImage(SANDBOX_TEST_IMAGE).tag({ repo, tag: String(process.pid) });
+    const runArgs = args(reports).map((arg) => (arg === SANDBOX_TEST_IMAGE ? tag : arg));
+    let child: ChildProcess | undefined;
+    const done = runCli(runArgs, { killAfterMs: 90_000, onSpawn: (c) => (child = c) });
+    await waitForEvents(reports, 3);
+    // The engine loses the image and every container of the pool: replacements cannot start.
+    await docker.getImage(tag).remove({ force: true });
+    for (const id of await labelledContainers(child?.pid))
+      await docker
+        .getContainer(id)
+        .remove({ force: true })
+        .catch(() => undefined);
+    const result = await done;
+    expect(result.signal).toBeNull();
+    expect(result.code, result.stderr).toBe(1);
+    expect(result.stderr).toMatch(/run failed: /);
+    expect(await labelledContainers(child?.pid)).toEqual([]);
+    const runDir = join(reports, (await readdir(reports))[0]!);
+    const summary = JSON.parse(await readFile(join(runDir, 'summary.json'), 'utf8'));
+    expect(summary.status).toBe('failed');
+    expect(summary.error).toBeTruthy();
+  });
+});

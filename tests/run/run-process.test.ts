@@ -240,7 +240,7 @@ describe('a mock run on the process sandbox', () => {
   it('leaves a whole checkpoint whenever it is killed -9, and resumes from it', async () => {
     const reports = join(dir, 'kill9');
     let runDir = '';
-    for (const delay of [0, 150, 300]) {
+    for (const delay of [0, 200]) {
       const args = runDir
         ? ['--resume', runDir, '--log-level', 'warn']
         : [
@@ -264,9 +264,15 @@ describe('a mock run on the process sandbox', () => {
       const done = runCli(args, { onSpawn: (c) => (child = c) });
       // The first kill comes as soon as the run directory exists, maybe before any checkpoint;
       // the later ones once a checkpoint exists, at staggered moments.
+      let exited = false;
+      void done.then(() => {
+        exited = true;
+      });
       for (;;) {
         await sleep(20);
-        const entries = await readdir(reports).catch(() => []);
+        // A run that ended by itself before the kill is a failure, not something to wait for.
+        if (exited) throw new Error(`the run exited before it could be killed: ${(await done).stderr}`);
+        const entries = (await readdir(reports).catch(() => [])).filter((name) => !name.startsWith('.'));
         if (!entries[0]) continue;
         runDir = join(reports, entries[0]);
         if (delay === 0 || (await readdir(runDir)).includes('checkpoint.json')) break;
@@ -289,7 +295,7 @@ describe('a mock run on the process sandbox', () => {
     const summary = await readJson(join(runDir, 'summary.json'));
     expect(summary.status).toBe('finished');
     expect(summary.samples).toBeGreaterThan(0);
-  });
+  }, 240_000);
 });
 
 describe('LLM faults', () => {

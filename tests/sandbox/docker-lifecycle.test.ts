@@ -2,20 +2,19 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import Docker from 'dockerode';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import {
+  bubblewrapProbe,
   buildImage,
   closeAllSandboxes,
   createSandbox,
   type Sandbox,
   sweepLeftovers,
 } from '../../src/sandbox/index.js';
-import { dockerUnavailable, SPEC, sessionContainers, TEST_IMAGE } from './programs.js';
-
-const unavailable = await dockerUnavailable();
-if (unavailable) console.warn(`SKIPPING Docker lifecycle tests: ${unavailable}`);
+import { describeWithSystem } from '../helpers/system.js';
+import { SPEC, sessionContainers, TEST_IMAGE } from './programs.js';
 
 const config = parseConfig({ docker_image: TEST_IMAGE, sandbox: { memory_mb: 256 } });
 const docker = new Docker();
@@ -43,7 +42,7 @@ async function exists(id: string): Promise<boolean> {
   }
 }
 
-describe.skipIf(!!unavailable)('docker sandbox lifecycle', () => {
+await describeWithSystem(['docker', 'sandbox-image'], 'docker sandbox lifecycle', () => {
   const cleanup: string[] = [];
   const images: string[] = [];
   afterAll(async () => {
@@ -150,7 +149,10 @@ describe.skipIf(!!unavailable)('docker sandbox lifecycle', () => {
       (error: unknown) => error,
     );
     expect(failure).toBeInstanceOf(UserError);
-    expect((failure as Error).message).toMatch(/^Docker not reachable.*DOCKER_HOST.*--sandbox process/);
+    // The alternative offered is the isolated one where bubblewrap works here.
+    const alternative = (await bubblewrapProbe()).ok ? '--sandbox bwrap' : '--sandbox process';
+    expect((failure as Error).message).toMatch(/^Docker not reachable.*DOCKER_HOST/);
+    expect((failure as Error).message).toContain(alternative);
     expect((failure as Error).message).not.toContain('\n');
     await sandbox.close();
     await expect(buildImage({ tag: 'x:y', docker: away })).rejects.toBeInstanceOf(UserError);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import type { DockerSandbox } from '../../src/sandbox/docker-pool.js';
 import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
+import { describeWithSystem } from '../helpers/system.js';
 import {
-  dockerUnavailable,
   eventually,
   hostEvaluate,
   SPEC,
@@ -21,9 +21,6 @@ import {
 // Set before any container exists: the sandbox must not pass the host's environment on.
 const FAKE_TOKEN = 'r8_FAKE_TOKEN_must_not_leak_0123456789';
 process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
-
-const unavailable = await dockerUnavailable();
-if (unavailable) console.warn(`SKIPPING Docker sandbox tests: ${unavailable}`);
 
 const config = parseConfig({
   docker_image: TEST_IMAGE,
@@ -40,7 +37,7 @@ function only(outcomes: Outcome[]): Outcome {
   return outcomes[0]!;
 }
 
-describe.skipIf(!!unavailable)('docker sandbox', () => {
+await describeWithSystem(['docker', 'sandbox-image'], 'docker sandbox', () => {
   let sandbox: DockerSandbox;
 
   beforeAll(async () => {
@@ -354,7 +351,7 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
   });
 });
 
-describe.skipIf(!!unavailable)('docker sandbox isolation between candidates', () => {
+await describeWithSystem(['docker', 'sandbox-image'], 'docker sandbox isolation between candidates', () => {
   let sandbox: Sandbox;
   beforeAll(async () => {
     // One worker, so consecutive candidates certainly share a container.

@@ -6,7 +6,7 @@
  */
 import type { Outcome, OutcomeKind } from '../../src/sandbox/sandbox.js';
 
-export type SandboxKind = 'docker' | 'process';
+export type SandboxKind = 'docker' | 'process' | 'bwrap';
 
 /** What one case knows about the run it is part of; everything a program may embed. */
 export interface CaseContext {
@@ -28,6 +28,9 @@ export interface CaseContext {
   shadowDigest: string | null;
   /** A TCP port on the host's 127.0.0.1 with a listener that the suite owns. */
   loopbackPort: number;
+  /** Absolute host paths, in the host user's home and the test's working directory, of files holding `plantedSecret`. */
+  plantedPaths: readonly string[];
+  plantedSecret: string;
   /** The sandbox's memory limit, MiB. */
   memoryMb: number;
 }
@@ -63,7 +66,7 @@ export interface HostileCase {
   title: string;
   program: (ctx: CaseContext) => string;
   timeoutSeconds: number;
-  /** The same for both sandboxes unless `bySandbox` overrides one. */
+  /** The same for every sandbox unless `bySandbox` overrides one. */
   expect: Expectation;
   bySandbox?: Partial<Record<SandboxKind, Expectation>>;
   /** Why a sandbox cannot hold this case; the test is then skipped with this reason. */
@@ -75,6 +78,8 @@ export interface HostileCase {
    * the process sandbox, whose candidates share the host's file system.
    */
   hostCheck?: (ctx: CaseContext, outcome: Outcome) => Promise<string[]>;
+  /** The suite's loopback listener must accept no connection while the case runs (any sandbox that holds it). */
+  listenerUntouched?: true;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -220,9 +225,11 @@ const HOST_DOCKER_SOCKET: CannotHold = {
     'candidates run as the host user: the Docker socket is reachable if that user is root or in the docker group',
 };
 const NO_MEMORY_CGROUP =
-  'the process sandbox has no memory cgroup: its address-space limit is per process, so forked children together may exceed memory_mb';
+  'no memory cgroup: the address-space limit is per process, so forked children together may exceed memory_mb';
 const NO_NET_NAMESPACE =
   'the process sandbox has no network namespace: the candidate would really reach the network';
+const NO_NAMESPACE_FILTER =
+  'the process sandbox filters no system calls: a candidate may create user namespaces where the host allows them';
 const HOST_TMP =
   "the process sandbox shares the host's file system: /tmp, /var/tmp and /dev/shm are the host's";
 const HOST_PYTHON =
@@ -530,6 +537,32 @@ def evaluate(n):
       ),
   },
 
+  {
+    id: 'user-namespace',
+    title: 'creating a user namespace, where it would be root (kernel attack surface)',
+    timeoutSeconds: NORMAL,
+    expect: [ok(0)],
+    cannotHold: { process: NO_NAMESPACE_FILTER },
+    program: (ctx) =>
+      program(
+        ctx,
+        `
+import ctypes
+
+CLONE_NEWUSER = 0x10000000
+
+
+def evaluate(n):
+    pid = os.fork()
+    if pid == 0:
+        # In a child: unsharing changes the caller's own credentials.
+        os._exit(0 if ctypes.CDLL(None, use_errno=True).unshare(CLONE_NEWUSER) == 0 else 1)
+    _, status = os.waitpid(pid, 0)
+    return 1 if os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0 else 0
+`,
+      ),
+  },
+
   // --- memory and the interpreter -----------------------------------------------------------------
   {
     id: 'memory-touched',
@@ -553,7 +586,7 @@ def evaluate(n):
     title: 'a memory bomb split over 6 forked children of 100 MiB each (a per-process limit misses it)',
     timeoutSeconds: NORMAL,
     expect: only('memory'),
-    cannotHold: { process: NO_MEMORY_CGROUP },
+    cannotHold: { process: NO_MEMORY_CGROUP, bwrap: NO_MEMORY_CGROUP },
     program: (ctx) =>
       program(
         ctx,
@@ -988,6 +1021,41 @@ def evaluate(n):
       ),
   },
   {
+    id: 'planted-host-files',
+    title: "reading files planted in the host user's home and the working directory, by path and by search",
+    timeoutSeconds: NORMAL,
+    expect: [ok(0)],
+    cannotHold: { process: HOST_FILES },
+    program: (ctx) =>
+      program(
+        ctx,
+        `
+PATHS = ${pyList(ctx.plantedPaths)}
+SECRET = ${JSON.stringify(ctx.plantedSecret)}
+
+
+def evaluate(n):
+    found = 0
+    for path in PATHS:
+        try:
+            with open(path) as f:
+                found += SECRET in f.read()
+        except OSError:
+            pass
+    # Also by name in whatever home and working directory the candidate is given.
+    names = set(os.path.basename(p) for p in PATHS)
+    for place in {os.getcwd(), os.path.expanduser('~'), os.environ.get('HOME', '/')}:
+        for name in names:
+            try:
+                with open(os.path.join(place, name)) as f:
+                    found += SECRET in f.read()
+            except OSError:
+                pass
+    return found
+`,
+      ),
+  },
+  {
     id: 'etc-shadow',
     title: "reading the host's /etc/shadow",
     timeoutSeconds: NORMAL,
@@ -1069,6 +1137,33 @@ def evaluate(n):
       program(
         ctx,
         `${NET_CONNECT('127.0.0.1', ctx.loopbackPort)}\n\n\ndef evaluate(n):\n    return _connect()`,
+      ),
+  },
+
+  {
+    id: 'network-host-loopback-server',
+    title:
+      "connecting to a TCP server on the host's loopback and reading its banner (the server sees no connection)",
+    timeoutSeconds: NORMAL,
+    expect: [ok(0)],
+    cannotHold: { process: NO_NET_NAMESPACE },
+    listenerUntouched: true,
+    program: (ctx) =>
+      program(
+        ctx,
+        `
+import socket
+
+
+def evaluate(n):
+    for host in ('127.0.0.1', 'localhost', '::1'):
+        try:
+            with socket.create_connection((host, ${ctx.loopbackPort}), timeout=1) as s:
+                return 1 if s.recv(64) else 1
+        except OSError:
+            pass
+    return 0
+`,
       ),
   },
 

@@ -1,20 +1,22 @@
 /**
- * Hostile candidates against both sandboxes (issue 3). Each case in hostile-cases.ts runs once per
+ * Hostile candidates against every sandbox. Each case in hostile-cases.ts runs once per
  * sandbox, and after it: its follow-up jobs, a known-good job (the sandbox still serves correctly),
  * and a search of the host's /proc for any process the case left behind. One sandbox per describe
  * block serves every case, so state leaking from one candidate to the next is tested too.
  *
- * Docker cases skip (with the reason in the suite name) only when no engine answers and CI is not
- * set; under CI=true a missing engine fails them.
+ * The Docker suite needs an engine and the test image, the bwrap suite a working bubblewrap
+ * (tests/helpers/system.ts decides: skipped outside CI, failed under CI=true).
  */
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
+import { describeWithSystem, SANDBOX_TEST_IMAGE, type SystemPart } from '../helpers/system.js';
 import {
   accepts,
+  descendantsOf,
   expectationFor,
   findTagged,
   formatExpectation,
@@ -37,29 +39,24 @@ import {
 const LABEL = 'funsearch.run';
 const MEMORY_MB = 256;
 const config = parseConfig({
-  docker_image: 'funsearch-base:local',
+  docker_image: SANDBOX_TEST_IMAGE,
   num_evaluators: 2,
   timeout: 2,
   sandbox: { memory_mb: MEMORY_MB },
 });
 
 const docker = new Docker();
-// Bounded: an unreachable DOCKER_HOST must not hang the collection of the whole file.
-const engineAnswers = await Promise.race([
-  docker.ping().then(
-    () => true,
-    () => false,
-  ),
-  new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref()),
-]);
-const dockerSkip =
-  engineAnswers || process.env.CI === 'true' ? null : 'no Docker engine answers (docker ping failed)';
 
-for (const kind of ['docker', 'process'] as const) {
-  const suiteSkip = kind === 'docker' ? dockerSkip : null;
-  const suiteName = `hostile candidates against the ${kind} sandbox${suiteSkip ? ` (skipped: ${suiteSkip})` : ''}`;
+const needs: Record<SandboxKind, readonly SystemPart[]> = {
+  docker: ['docker', 'sandbox-image'],
+  process: [],
+  bwrap: ['bwrap'],
+};
 
-  describe.skipIf(suiteSkip !== null)(suiteName, () => {
+for (const kind of ['docker', 'process', 'bwrap'] as const) {
+  const suiteName = `hostile candidates against the ${kind} sandbox`;
+
+  await describeWithSystem(needs[kind], suiteName, () => {
     const environment = new HostileEnvironment();
     const tags: string[] = [];
     let sandbox: Sandbox | undefined;
@@ -91,19 +88,32 @@ for (const kind of ['docker', 'process'] as const) {
         context.skip(conditional !== null, conditional ?? undefined);
         const ctx = environment.context(kind, MEMORY_MB);
         tags.push(ctx.tag);
+        const connectionsBefore = environment.connectionsAccepted;
         await runCase(sandbox!, kind, hostile, ctx);
+        if (hostile.listenerUntouched) {
+          expect(
+            environment.connectionsAccepted - connectionsBefore,
+            `${hostile.id}: connections the host's loopback listener accepted during the case`,
+          ).toBe(0);
+        }
       });
     }
 
     it('close() releases every container and process of the suite', async () => {
       // Process sandbox: the host pid of the harness serving now (a case may have killed an earlier one).
       const harnessPid = kind === 'process' ? await probe(sandbox!, 'os.getppid()') : -1;
+      // bwrap: every process under this test's children (bubblewrap, the harness, its candidates).
+      const sandboxPids = kind === 'bwrap' ? descendantsOf(process.pid) : [];
+      if (kind === 'bwrap') expect(sandboxPids.length, 'bubblewrap and harness processes').toBeGreaterThan(1);
       await sandbox!.close();
       await sandbox!.close(); // idempotent
       const alive = tags.flatMap((tag) => findTagged(tag));
       expect(alive, 'candidate processes alive after close()').toEqual([]);
       if (kind === 'process') {
         expect(await waitUntilDead(harnessPid), `harness pid ${harnessPid} after close()`).toBe(true);
+      }
+      for (const pid of sandboxPids) {
+        expect(await waitUntilDead(pid), `sandbox process ${pid} after close()`).toBe(true);
       }
       if (kind === 'docker') {
         // Straight from the engine, not through the sandbox's own bookkeeping.

@@ -5,24 +5,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
-import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ProcessSandbox } from '../../src/sandbox/process.js';
-import { eventually, hostEvaluate, SPEC, withEvaluate, withPriority } from './programs.js';
+import { eventually, hostEvaluate, job, only, SPEC, withEvaluate, withPriority } from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_PROCESS_TOKEN_must_not_leak';
 process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
 
 const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8, output_limit_bytes: 64 * 1024 } });
-const job = (program: string, testInputs = ['3'], timeoutSeconds = 5) => ({
-  program,
-  functionToRun: 'evaluate',
-  testInputs,
-  timeoutSeconds,
-});
-const only = (outcomes: Outcome[]): Outcome => {
-  expect(outcomes).toHaveLength(1);
-  return outcomes[0]!;
-};
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -47,11 +37,16 @@ describe('process sandbox', () => {
     expect(sandbox.warning).toMatch(/not a security boundary/);
   });
 
-  it('returns int and float scores', async () => {
+  it('returns int and float scores, saying which', async () => {
     expect(await sandbox.runBatch(job(SPEC, ['3', '4']))).toMatchObject([
-      { kind: 'ok', score: hostEvaluate(SPEC, 3) },
-      { kind: 'ok', score: hostEvaluate(SPEC, 4) },
+      { kind: 'ok', score: hostEvaluate(SPEC, 3), scoreType: 'int' },
+      { kind: 'ok', score: hostEvaluate(SPEC, 4), scoreType: 'int' },
     ]);
+    expect(only(await sandbox.runBatch(job(withEvaluate('return -212.0'))))).toMatchObject({
+      kind: 'ok',
+      score: -212,
+      scoreType: 'float',
+    });
     expect(
       await sandbox.run({
         program: withEvaluate('return n / 8'),
@@ -73,6 +68,20 @@ describe('process sandbox', () => {
     expect(only(await sandbox.runBatch(job(program, ['3', '4'])))).toMatchObject({ kind });
   });
 
+  it("shows a traceback from the candidate's program, never from the harness", async () => {
+    const inside = only(await sandbox.runBatch(job(withPriority('return [][1]'))));
+    expect(inside).toMatchObject({ kind: 'crash', reason: 'IndexError: list index out of range' });
+    expect(inside.stderr).toMatch(
+      /^Traceback[\s\S]*File "<candidate>", line \d+, in priority\n[\s\S]*IndexError/,
+    );
+    expect(inside.stderr).not.toMatch(/harness/);
+    // A call the candidate never entered (wrong arity) has no frame of its own: the error alone.
+    const program = SPEC.replace('def evaluate(n: int) -> int:', 'def evaluate(n: int, w: int) -> int:');
+    const call = only(await sandbox.runBatch(job(program)));
+    expect(call).toMatchObject({ kind: 'crash' });
+    expect(call.stderr.trim()).toBe("TypeError: evaluate() missing 1 required positional argument: 'w'");
+  });
+
   it('ignores what the candidate prints', async () => {
     const program = withEvaluate(`
 print('{"i": 0, "kind": "ok", "score": 99999.0, "scoreType": "float"}')
@@ -91,7 +100,11 @@ sys.stderr.flush()
 while True:
   pass`);
     const outcome = only(await sandbox.runBatch(job(program, ['3'], 1)));
-    expect(outcome.kind).toBe('timeout');
+    expect(outcome).toMatchObject({
+      kind: 'timeout',
+      reason:
+        'exceeded the time limit of 1 s; raise --timeout (now 1 s per input) if the candidate needs longer',
+    });
     const pids = /pids=(\d+),(\d+)/.exec(outcome.stderr)!.slice(1).map(Number);
     expect(pids).toHaveLength(2);
     for (const pid of pids) expect(alive(pid)).toBe(false);

@@ -2,11 +2,24 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
+import { expect } from 'vitest';
+import type { Outcome, SandboxBatchJob } from '../../src/sandbox/sandbox.js';
 
 export const SPEC = readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8');
 
 const EVALUATE_BODY =
   '  """Returns the size of an `n`-dimensional cap set."""\n  capset = solve(n)\n  return len(capset)\n';
+
+/** A batch calling `evaluate` on each input (default one input, 3, with 5 s each). */
+export function job(program: string, testInputs = ['3'], timeoutSeconds = 5): SandboxBatchJob {
+  return { program, functionToRun: 'evaluate', testInputs, timeoutSeconds };
+}
+
+/** The one Outcome of a single-input batch. */
+export function only(outcomes: Outcome[]): Outcome {
+  expect(outcomes).toHaveLength(1);
+  return outcomes[0]!;
+}
 
 /** The spec with `priority`'s body (`return 0.0`) replaced; `body` is indented by two spaces. */
 export function withPriority(body: string): string {
@@ -52,23 +65,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, limitMs
   }
 }
 
-export const TEST_IMAGE = 'funsearch-base:local';
-
-/** Why Docker tests cannot run here, or undefined when an engine answers and the image exists. */
-export async function dockerUnavailable(): Promise<string | undefined> {
-  const docker = new Docker();
-  try {
-    await docker.ping();
-  } catch (error) {
-    return `no Docker engine answers (${(error as Error).message})`;
-  }
-  try {
-    await docker.getImage(TEST_IMAGE).inspect();
-  } catch {
-    return `image ${TEST_IMAGE} is missing (scripts/offline-base-image.sh builds it)`;
-  }
-  return undefined;
-}
+export { SANDBOX_TEST_IMAGE as TEST_IMAGE } from '../helpers/system.js';
 
 /** Ids of the containers carrying `funsearch.run=<session>`. */
 export async function sessionContainers(session: string): Promise<string[]> {

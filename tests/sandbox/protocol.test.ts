@@ -67,15 +67,32 @@ describe('score re-validation', () => {
   });
 
   it('turns an ok outcome with a bad score into invalid-score, and caps stderr', () => {
-    const outcome = toOutcome({
-      kind: 'ok',
-      durationMs: 1,
-      stderr: 'e'.repeat(10_000),
-      score: 2 ** 60,
-      scoreType: 'int',
-    });
+    const outcome = toOutcome(
+      { kind: 'ok', durationMs: 1, stderr: 'e'.repeat(10_000), score: 2 ** 60, scoreType: 'int' },
+      10,
+    );
     expect(outcome.kind).toBe('invalid-score');
     expect(outcome.stderr.length).toBeLessThanOrEqual(4096);
+  });
+
+  it('keeps whether an ok score was an int or a float', () => {
+    const wire = { kind: 'ok' as const, durationMs: 1, stderr: '', score: -212 };
+    expect(toOutcome({ ...wire, scoreType: 'float' }, 10)).toMatchObject({ score: -212, scoreType: 'float' });
+    expect(toOutcome({ ...wire, scoreType: 'int' }, 10)).toMatchObject({ score: -212, scoreType: 'int' });
+  });
+
+  it('ends a timeout reason with the --timeout flag and its value', () => {
+    const wire = {
+      kind: 'timeout' as const,
+      durationMs: 2500,
+      stderr: '',
+      reason: 'exceeded its CPU-time limit',
+    };
+    expect(toOutcome(wire, 2.5)).toMatchObject({
+      kind: 'timeout',
+      reason:
+        'exceeded its CPU-time limit; raise --timeout (now 2.5 s per input) if the candidate needs longer',
+    });
   });
 });
 

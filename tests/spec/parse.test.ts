@@ -241,6 +241,25 @@ describe('the Program model', () => {
     expect(program.functions[0]!.body).toBe('  return 1');
   });
 
+  it('keeps a continuation line indented less than its block as written, in bodies and preface', () => {
+    const text = [
+      'if True:',
+      '    X = (1 +',
+      '2)',
+      '',
+      '',
+      'def f():',
+      '    """Doc."""',
+      '    return (X +',
+      '  2)',
+      '',
+    ].join('\n');
+    const program = textToProgram(text);
+    expect(program.preface).toBe('if True:\n    X = (1 +\n2)');
+    expect(program.functions[0]!.body).toBe('    return (X +\n  2)');
+    expect(program.toString()).toBe(`${text}\n`);
+  });
+
   it('a program without functions is all preface', () => {
     const program = textToProgram('x = 1\n\nprint(x)\n');
     expect(program.functions).toEqual([]);

@@ -79,6 +79,51 @@ describe('parseSpec', () => {
     );
   });
 
+  it("a commented-out marker, as in DeepMind's notebooks: points at the comment and says to uncomment it", () => {
+    const text = PY_PROMPT.replace('@funsearch.run\n', '# @funsearch.run\n');
+    expect(userError(text)).toBe(
+      'specs/x.py:5: @funsearch.run is commented out (`# @funsearch.run`); remove the `#` so it marks the function below',
+    );
+    const evolve = PY_PROMPT.replace('@funsearch.evolve\n', '#@funsearch.evolve\n');
+    expect(userError(evolve)).toMatch(
+      /^specs\/x\.py:11: @funsearch\.evolve is commented out \(`#@funsearch\.evolve`\)/,
+    );
+  });
+
+  it('a comment that merely mentions a marker gets the plain message', () => {
+    const text = PY_PROMPT.replace('@funsearch.run\n', '# TODO: add @funsearch.run here\n');
+    expect(userError(text)).toMatch(/^specs\/x\.py: no function decorated with @funsearch\.run;/);
+  });
+
+  it('a run function with two required parameters: names the line and shows how to take one input', () => {
+    const text = PY_PROMPT.replace(
+      'def run(n: int):\n  return capset(n)',
+      'def run(n: int, w):\n  return capset(n + w)',
+    );
+    expect(userError(text)).toBe(
+      'specs/x.py:7: @funsearch.run function `run` has 2 required parameters (`n`, `w`), but each test input is passed to it as one argument; take one and unpack it, e.g. rename it `run_args` and mark `def run(t): return run_args(*t)` with @funsearch.run, with inputs like `(1, 2)`',
+    );
+    const keyword = PY_PROMPT.replace('def run(n: int):', 'def run(n, *, w):');
+    expect(userError(keyword)).toMatch(/has 2 required parameters \(`n`, `w`\)/);
+  });
+
+  it('a run function taking no positional parameter is refused', () => {
+    for (const args of ['', '*, n', '**options']) {
+      const text = PY_PROMPT.replace('def run(n: int):\n  return capset(n)', `def run(${args}):\n  return 1`);
+      expect(userError(text)).toBe(
+        'specs/x.py:7: @funsearch.run function `run` takes no positional parameter, but each test input is passed to it as one argument; give it one parameter',
+      );
+    }
+  });
+
+  it.each(['n', 'n: int', 'n, w=2', 'n: int, w: int = 2, *rest, k=1, **options', '*args', 'n=3', 'n, /'])(
+    'a run function (%s) that one argument can call is accepted',
+    (args) => {
+      const text = PY_PROMPT.replace('def run(n: int):\n  return capset(n)', `def run(${args}):\n  return 1`);
+      expect(parseSpec(text, 'p.py').functionToRun).toBe('run');
+    },
+  );
+
   it('no @funsearch.evolve', () => {
     expect(userError(PY_PROMPT.replace('@funsearch.evolve\n', ''))).toBe(
       'specs/x.py: no function decorated with @funsearch.evolve; mark the function to evolve with @funsearch.evolve',

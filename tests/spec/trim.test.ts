@@ -25,8 +25,8 @@ describe('the originals cases', () => {
     expect(trim('  return 0\n')).toBe('  return 0');
   });
 
-  it('keeps a bracket continuation line written at column 0 (re-indented: same Python)', () => {
-    expect(trim('  return (1 +\n2)\ndef unfinished_code(')).toBe('  return (1 +\n  2)');
+  it('keeps a bracket continuation line written at column 0 where the model wrote it', () => {
+    expect(trim('  return (1 +\n2)\ndef unfinished_code(')).toBe('  return (1 +\n2)');
   });
 
   it('keeps backslash continuations, including one joined with the blank line after it', () => {
@@ -260,6 +260,33 @@ describe('chat answers (GPT, Gemini)', () => {
   it('an import that is a parameter name is not brought in', () => {
     expect(trim('import n\n\ndef priority_v2(el, n):\n    return n * 2.0\n')).toBe('  return n * 2.0');
   });
+
+  it('reads a whole function after prose without a fence, with the helper, import and constant above it', () => {
+    const answer = lines(
+      'Sure, I can help. The idea: count the twos.',
+      'import numpy as np',
+      'K = 2',
+      'def twos(v):',
+      '    return float(np.sum(np.array(v) == K))',
+      '',
+      'def priority_v2(el, n):',
+      '    """Improved."""',
+      '    return twos(el) / n',
+      '',
+      'This is better because it counts.',
+    );
+    const body = trim(answer);
+    expect(body).toBe(
+      lines(
+        '  import numpy as np',
+        '  K = 2',
+        '  def twos(v):',
+        '    return float(np.sum(np.array(v) == K))',
+        '  return twos(el) / n',
+      ),
+    );
+    expectValidBody(body);
+  });
 });
 
 describe('indentation', () => {
@@ -314,6 +341,20 @@ describe('indentation', () => {
     expect(body).toBe(
       lines('  values = [x', '            for x in el]', '  if values:', '    return 1.0', '  return 0.0'),
     );
+    expectValidBody(body);
+  });
+
+  it('leaves a continuation line indented less than its block as written while the body moves', () => {
+    const body = trim(lines('    x = 1', '    if x:', '        return (x +', '  2)', '    return 0'));
+    expect(body).toBe(lines('  x = 1', '  if x:', '    return (x +', '  2)', '  return 0'));
+    expectValidBody(body);
+  });
+
+  it('keeps such a line as written in a helper brought into the body', () => {
+    const body = trim(
+      lines('def helper(a):', '    return (a +', '1)', '', 'def priority_v2(el, n):', '    return helper(n)'),
+    );
+    expect(body).toBe(lines('  def helper(a):', '    return (a +', '  1)', '  return helper(n)'));
     expectValidBody(body);
   });
 });

@@ -5,6 +5,7 @@
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Outcome } from '../../../src/sandbox/sandbox.js';
@@ -72,6 +73,31 @@ export async function waitUntilDead(pid: number, graceMs = 3000): Promise<boolea
   return dead();
 }
 
+/** Live descendants of `pid` (children, their children...), from the parent field of /proc/<pid>/stat. */
+export function descendantsOf(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of safeReaddir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = safeRead(`/proc/${entry}/stat`);
+    if (stat === null) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') continue;
+    parentOf.set(Number(entry), Number(fields[1]));
+  }
+  const found: number[] = [];
+  const stack = [pid];
+  while (stack.length > 0) {
+    const parent = stack.pop();
+    for (const [child, of] of parentOf) {
+      if (of === parent) {
+        found.push(child);
+        stack.push(child);
+      }
+    }
+  }
+  return found;
+}
+
 function processState(pid: string): string | null {
   const stat = safeRead(`/proc/${pid}/stat`);
   if (stat === null) return null;
@@ -102,18 +128,30 @@ const SECRET_ENV = {
   OPENAI_API_KEY: 'sk-test-hostile-secret',
 } as const;
 const DOTENV_SECRET = 'dotenv-hostile-secret-9f3a';
+const PLANTED_SECRET = 'planted-hostile-secret-5c1e';
 
 /**
  * What a sandbox is created inside of: API tokens in the host's environment, a `.env` with a secret
- * in the host's working directory, a listener on 127.0.0.1. `setUp` before the sandbox is created,
- * `tearDown` after it is closed; both restore whatever was there before.
+ * in the host's working directory, world-readable files with a secret in the host user's home and
+ * working directory, a listener on 127.0.0.1 that counts its connections. `setUp` before the
+ * sandbox is created, `tearDown` after it is closed; both restore whatever was there before.
  */
 export class HostileEnvironment {
   private savedEnv = new Map<string, string | undefined>();
   private dotenvCreated = false;
   private server: Server | null = null;
   private port = 0;
+  private accepted = 0;
   readonly dotenvPath = join(process.cwd(), '.env');
+  /** Unique names, so a real file is never touched; created by setUp, removed by tearDown. */
+  readonly plantedPaths = [homedir(), process.cwd()].map((dir) =>
+    join(dir, `.funsearch-hostile-${randomBytes(4).toString('hex')}`),
+  );
+
+  /** Connections the loopback listener has accepted so far. */
+  get connectionsAccepted(): number {
+    return this.accepted;
+  }
 
   async setUp(): Promise<void> {
     for (const [name, value] of Object.entries(SECRET_ENV)) {
@@ -126,7 +164,13 @@ export class HostileEnvironment {
       writeFileSync(this.dotenvPath, `FUNSEARCH_HOSTILE_SECRET=${DOTENV_SECRET}\n`, { flag: 'wx' });
       this.dotenvCreated = true;
     }
-    this.server = createServer((socket) => socket.end('hostile-listener\n'));
+    for (const path of this.plantedPaths) {
+      writeFileSync(path, `${PLANTED_SECRET}\n`, { flag: 'wx', mode: 0o644 });
+    }
+    this.server = createServer((socket) => {
+      this.accepted += 1;
+      socket.end('hostile-listener\n');
+    });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
       this.server!.listen(0, '127.0.0.1', () => resolve());
@@ -142,6 +186,7 @@ export class HostileEnvironment {
     }
     this.savedEnv.clear();
     if (this.dotenvCreated) rmSync(this.dotenvPath, { force: true });
+    for (const path of this.plantedPaths) rmSync(path, { force: true });
     this.dotenvCreated = false;
     const server = this.server;
     this.server = null;
@@ -160,6 +205,8 @@ export class HostileEnvironment {
       dotenvPath: this.dotenvPath,
       shadowDigest: shadowDigest(),
       loopbackPort: this.port,
+      plantedPaths: this.plantedPaths,
+      plantedSecret: PLANTED_SECRET,
       memoryMb,
     };
   }
