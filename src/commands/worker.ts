@@ -9,12 +9,8 @@ import { UserError } from '../errors.js';
 import { checkRedisUrl, probeRedis, redactUrl } from '../queue/connection.js';
 import type { JobLimits } from '../queue/job.js';
 import { EvaluationWorker, type QueueTimings } from '../queue/worker.js';
-import { createSandbox } from '../sandbox/index.js';
+import { checkWorkerSandbox, createSandbox } from '../sandbox/index.js';
 import type { SandboxLogger } from '../sandbox/sandbox.js';
-
-export const UNSAFE_WORKER_WARNING =
-  'UNSAFE: --sandbox process runs candidates as host processes of this user, which can reach this ' +
-  'Redis and forge other jobs and results; use it only where every run on this Redis is trusted';
 
 export interface WorkerCommandOptions {
   /** `--redis`; FUNSEARCH_REDIS_URL from `env` when absent. */
@@ -41,11 +37,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
   const raw = options.redis ?? env.FUNSEARCH_REDIS_URL;
   if (!raw) throw new UserError('no Redis given: pass --redis redis://host:6379 or set FUNSEARCH_REDIS_URL');
   const url = checkRedisUrl(raw, source);
-  if (options.sandbox === 'process' && !options.unsafeProcessSandbox) {
-    throw new UserError(
-      '--sandbox process is no security boundary, and a candidate in it could reach this Redis and forge results: use --sandbox docker (or bwrap), or add --unsafe-process-sandbox if you trust every run on this Redis',
-    );
-  }
+  const safety = checkWorkerSandbox(options.sandbox, { unsafeProcessSandbox: options.unsafeProcessSandbox });
   const concurrency = options.concurrency ?? availableParallelism();
   if (!Number.isInteger(concurrency) || concurrency < 1)
     throw new UserError(`--concurrency: expected an integer >= 1, got \`${options.concurrency}\``);
@@ -59,7 +51,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     stderr.write(`${line}\n`);
   };
   const logger = terminalLogger(options.logLevel ?? 'info', print);
-  const warning = options.sandbox === 'process' ? UNSAFE_WORKER_WARNING : undefined;
+  const { warning } = safety;
   if (warning) logger.warn({}, warning);
 
   const worker = new EvaluationWorker({
@@ -95,7 +87,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
 
   const line = () => {
     const { done, failures, errors, stale, busy } = worker.counts;
-    return `worker ${worker.id}: ${done} done, ${failures} failed candidates, ${errors} errors${stale ? `, ${stale} stale skipped` : ''}; load ${busy}/${concurrency}${warning ? ' [UNSAFE: process sandbox]' : ''}`;
+    return `worker ${worker.id}: ${done} done, ${failures} failed candidates, ${errors} errors${stale ? `, ${stale} stale skipped` : ''}; load ${busy}/${concurrency}${safety.status ? ` [${safety.status}]` : ''}`;
   };
   const ticker = setInterval(
     () => {

@@ -235,7 +235,7 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
     it('refuses the process sandbox without --unsafe-process-sandbox', async () => {
       const result = await runCli(['worker', '--redis', redis.url, '--sandbox', 'process']);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/--sandbox process is no security boundary.*--unsafe-process-sandbox/);
+      expect(result.stderr).toMatch(/funsearch worker refuses --sandbox process: .*--unsafe-process-sandbox/);
     });
 
     it('warns at start with the process sandbox and the flag', async () => {
@@ -245,7 +245,7 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
         stderr += chunk.toString();
       });
       await eventually(async () => (/serving evaluations/.test(stderr) ? true : undefined), 60_000);
-      expect(stderr).toMatch(/UNSAFE: --sandbox process/);
+      expect(stderr).toMatch(/UNSAFE: this worker runs candidates in the process sandbox/);
     });
   });
 });
