@@ -28,6 +28,8 @@ export function freePort(): Promise<number> {
 
 /** A throw-away CA and a server certificate for 127.0.0.1, made with openssl. */
 export interface TlsFiles {
+  /** The directory holding them; the caller removes it. */
+  dir: string;
   ca: string;
   cert: string;
   key: string;
@@ -50,7 +52,7 @@ export function makeTlsFiles(): TlsFiles {
     ...['x509', '-req', '-in', at('server.csr'), '-CA', at('ca.pem'), '-CAkey', at('ca.key')],
     ...['-CAcreateserial', '-days', '1', '-extfile', at('san.cnf'), '-out', at('server.pem')],
   );
-  return { ca: at('ca.pem'), cert: at('server.pem'), key: at('server.key') };
+  return { dir, ca: at('ca.pem'), cert: at('server.pem'), key: at('server.key') };
 }
 
 export async function startRedis(options: { password?: string; tls?: TlsFiles } = {}): Promise<RedisServer> {

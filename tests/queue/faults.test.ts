@@ -5,6 +5,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,7 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
 
     it('serves over rediss:// with a password, and says in one line when it cannot trust the server', async () => {
       const tls = makeTlsFiles();
+      closers.push(() => rm(tls.dir, { recursive: true, force: true }));
       const secured = await startRedis({ password: 'tls-secret', tls });
       closers.push(() => secured.stop());
       const untrusted = await runCli(['worker', '--redis', secured.url]);
