@@ -162,6 +162,18 @@ export const checkpointConfigSchema = z
   })
   .strict();
 
+export const evalCacheConfigSchema = z
+  .object({
+    /**
+     * Reuse the outcome of a candidate already run (same program once comments, blank lines and
+     * trailing whitespace are dropped). Turn off for specs whose scores are not deterministic.
+     */
+    enabled: z.boolean().default(true),
+    /** Programs remembered at most (least recently used forgotten first; a forgotten one is run again). */
+    max_entries: positiveInt.default(50_000),
+  })
+  .strict();
+
 export const configSchema = z
   .object({
     programs_database: programsDatabaseConfigSchema.default(() => programsDatabaseConfigSchema.parse({})),
@@ -185,6 +197,7 @@ export const configSchema = z
     llm: llmConfigSchema.default(() => llmConfigSchema.parse({})),
     budget: budgetConfigSchema.default(() => budgetConfigSchema.parse({})),
     checkpoint: checkpointConfigSchema.default(() => checkpointConfigSchema.parse({})),
+    eval_cache: evalCacheConfigSchema.default(() => evalCacheConfigSchema.parse({})),
   })
   .strict();
 
@@ -194,6 +207,7 @@ export type LlmConfig = z.infer<typeof llmConfigSchema>;
 export type ModelEntry = z.infer<typeof modelEntrySchema>;
 export type ModelSelection = (typeof MODEL_SELECTIONS)[number];
 export type BudgetConfig = z.infer<typeof budgetConfigSchema>;
+export type EvalCacheConfig = z.infer<typeof evalCacheConfigSchema>;
 export type Config = z.infer<typeof configSchema>;
 
 /** Validates raw config; on failure the error lists each problem as `path: message`. */

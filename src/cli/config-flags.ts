@@ -13,9 +13,10 @@ import {
 import { UserError } from '../errors.js';
 
 /**
- * `switch-off`: a flag without a value that sets the field to false; `key-value`: repeatable
- * `key=value` pairs collected into an object (values read as JSON when they parse, else strings);
- * `model-entry`: repeatable `PROVIDER[:MODEL][=WEIGHT]` collected into a list of models.
+ * `switch-off`: a flag without a value that sets the field to false (`--skip-x` or `--no-x`);
+ * `key-value`: repeatable `key=value` pairs collected into an object (values read as JSON when they
+ * parse, else strings); `model-entry`: repeatable `PROVIDER[:MODEL][=WEIGHT]` collected into a list
+ * of models.
  */
 type ValueKind = 'int' | 'number' | 'string' | 'switch-off' | 'key-value' | 'model-entry' | readonly string[];
 
@@ -264,11 +265,25 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     kind: 'number',
     description: 'checkpoint at least this often, seconds',
   },
+  {
+    flag: 'no-eval-cache',
+    path: ['eval_cache', 'enabled'],
+    kind: 'switch-off',
+    description:
+      'run every candidate in the sandbox, repeats too (for specs whose scores are not deterministic)',
+    defaultText: 'cache on',
+  },
+  {
+    flag: 'eval-cache-entries',
+    path: ['eval_cache', 'max_entries'],
+    kind: 'int',
+    description: 'programs the evaluation cache remembers (least recently used forgotten first)',
+  },
 ];
 
-/** The flag's option name as commander stores it (camelCase of the kebab flag). */
+/** The flag's option name as commander stores it (camelCase of the kebab flag; `no-x` is stored as `x`). */
 export function attributeName(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return flag.replace(/^no-/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
 export function defaultOf(flag: ConfigFlag): string | undefined {

@@ -30,7 +30,9 @@ export function configFromFlags(options: Record<string, unknown>): Record<string
     const value = options[attributeName(flag.flag)];
     if (value === undefined) continue;
     if (flag.kind === 'switch-off') {
-      if (value === true) setPath(raw, flag.path, false);
+      // commander stores `--no-x` as `x: false` (and `x: true` when absent); other switches as true.
+      const given = flag.flag.startsWith('no-') ? value === false : value === true;
+      if (given) setPath(raw, flag.path, false);
     } else if (flag.kind === 'key-value') {
       const pairs = (Array.isArray(value) ? value : [value]).map((item) =>
         parseFlagValue(flag, String(item)),

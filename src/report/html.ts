@@ -376,6 +376,7 @@ ${stat('samplesPerSecond', 'Samples per second', formatRate(h.samplesPerSecond),
 ${stat('evaluationsPerSecond', 'Evaluations per second', formatRate(h.evaluationsPerSecond), h.evaluationsPerSecond)}
 ${stat('meanLlmLatencyMs', 'Mean LLM latency', formatMs(h.meanLlmLatencyMs), h.meanLlmLatencyMs)}
 ${stat('meanEvaluationMs', 'Mean evaluation time', formatMs(h.meanEvaluationMs), h.meanEvaluationMs)}
+${repeatsStat(h)}
 </div>
 <div class="chart" id="chart-throughput"></div>
 <p class="caption">Samples and evaluations per second in each slice of run time.</p>
@@ -384,6 +385,16 @@ ${stat('meanEvaluationMs', 'Mean evaluation time', formatMs(h.meanEvaluationMs),
 <p class="caption">Distribution of LLM latency per answered sample (failed requests are left out)${latency.overflow > 0 ? `; the last bar also holds the ${latency.overflow} slowest (above the 99th percentile)` : ''}.</p>
 <table id="latency-table"><thead><tr><th></th><th>count</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead><tbody>${row('LLM latency', latency)}${row('evaluation', evaluation)}</tbody></table>
 </section>`;
+}
+
+/** The evaluation cache: the share of candidates that were repeats and the sandbox time it saved. */
+function repeatsStat(h: ReportModel['headline']): string {
+  if (h.evalCacheOn === false) {
+    return stat('repeatRate', 'Repeats reused', 'off', null, 'evaluation cache off: every candidate ran');
+  }
+  const candidates = h.sandboxRuns !== null && h.cacheHits !== null ? h.sandboxRuns + h.cacheHits : null;
+  const detail = `<span data-field="cacheHits" data-value="${h.cacheHits ?? ''}">${escapeHtml(formatCount(h.cacheHits))}</span>${candidates !== null ? ` of ${escapeHtml(formatCount(candidates))} candidates` : ' repeats'} not run again · <span data-field="sandboxSecondsSaved" data-value="${h.sandboxSecondsSaved ?? ''}">${escapeHtml(formatDuration(h.sandboxSecondsSaved))}</span> sandbox time saved`;
+  return stat('repeatRate', 'Repeats reused', formatPercent(h.repeatRate), h.repeatRate, detail);
 }
 
 function configSection(model: ReportModel): string {

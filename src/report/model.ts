@@ -41,6 +41,15 @@ export interface Headline {
   evaluationsPerSecond: number | null;
   meanLlmLatencyMs: number | null;
   meanEvaluationMs: number | null;
+  /** Whether the evaluation cache was on; null when the files do not say (older runs). */
+  evalCacheOn: boolean | null;
+  /** Candidates run in a sandbox, and repeats whose outcome the evaluation cache reused. */
+  sandboxRuns: number | null;
+  cacheHits: number | null;
+  /** cacheHits / (sandboxRuns + cacheHits). */
+  repeatRate: number | null;
+  /** Sandbox time the reused outcomes did not take again. */
+  sandboxSecondsSaved: number | null;
   model: string | null;
   specFile: string | null;
   startedAt: string | null;
@@ -198,6 +207,11 @@ function headlineFromSummary(run: RunData): Headline {
     evaluationsPerSecond: s.timings?.evaluationsPerSecond ?? null,
     meanLlmLatencyMs: s.timings?.meanLlmLatencyMs ?? null,
     meanEvaluationMs: s.timings?.meanEvaluationMs ?? null,
+    evalCacheOn: s.evalCache === null ? false : s.evalCache ? true : null,
+    sandboxRuns: s.counts?.sandboxRuns ?? null,
+    cacheHits: s.counts?.cacheHits ?? null,
+    repeatRate: s.evalCache?.repeatRate ?? null,
+    sandboxSecondsSaved: s.evalCache?.sandboxSecondsSaved ?? null,
     model: s.model ?? null,
     specFile: s.specFile ?? null,
     startedAt: s.startedAt ?? null,
@@ -263,11 +277,36 @@ function headlineFromEvents(events: readonly RunEvent[], samples: number): Headl
     evaluationsPerSecond: elapsedSeconds ? evaluations / elapsedSeconds : null,
     meanLlmLatencyMs: latencyCount > 0 ? latencyTotal / latencyCount : null,
     meanEvaluationMs: evaluations > 0 ? evaluationTotal / evaluations : null,
+    ...cacheFromEvents(events),
     model: null,
     specFile: null,
     startedAt: null,
     updatedAt: null,
     outcomes,
+  };
+}
+
+/** Before the first summary: the repeats marked in the log, and the sandbox time of the runs they reused. */
+function cacheFromEvents(
+  events: readonly RunEvent[],
+): Pick<Headline, 'evalCacheOn' | 'sandboxRuns' | 'cacheHits' | 'repeatRate' | 'sandboxSecondsSaved'> {
+  const sandboxMs = new Map<string, number>();
+  for (const event of events)
+    if (event.sample && !event.cached) sandboxMs.set(event.sample, event.sandboxMs ?? 0);
+  let cacheHits = 0;
+  let savedMs = 0;
+  for (const event of events) {
+    if (!event.cached) continue;
+    cacheHits++;
+    savedMs += event.cachedFrom ? (sandboxMs.get(event.cachedFrom) ?? 0) : 0;
+  }
+  // Which other samples ran in a sandbox the log does not say for sure (a rejection has no run).
+  return {
+    evalCacheOn: cacheHits > 0 ? true : null,
+    sandboxRuns: null,
+    cacheHits,
+    repeatRate: null,
+    sandboxSecondsSaved: savedMs / 1000,
   };
 }
 

@@ -29,6 +29,12 @@ export interface RunEvent {
   evaluationMs?: number;
   inputTokens?: number;
   outputTokens?: number;
+  /** The candidate's own sandbox time (0 for a repeat reused from the evaluation cache). */
+  sandboxMs?: number;
+  /** The run's sample id, and for a repeat reused from the evaluation cache, the sample it reused. */
+  sample?: string;
+  cached?: boolean;
+  cachedFrom?: string;
   resetIslands?: number[];
   /** The surviving island that re-seeded each reset island, when the run recorded it. */
   resetFounders?: number[];
@@ -283,6 +289,10 @@ function parseEvent(line: string): RunEvent | undefined {
   if (r.newBest === true) event.newBest = true;
   if (r.llmLatencyMs !== undefined) event.llmLatencyMs = r.llmLatencyMs;
   if (r.evaluationMs !== undefined) event.evaluationMs = r.evaluationMs;
+  if (r.sandboxMs !== undefined) event.sandboxMs = r.sandboxMs;
+  if (r.sample !== undefined) event.sample = r.sample;
+  if (r.cached === true) event.cached = true;
+  if (r.cachedFrom !== undefined) event.cachedFrom = r.cachedFrom;
   if (r.resetIslands) event.resetIslands = r.resetIslands;
   if (r.resetFounders) event.resetFounders = r.resetFounders;
   return event;

@@ -4,7 +4,7 @@
  * ends as data in the result; only infrastructure faults (from the sandbox) throw.
  */
 import type { Outcome, OutcomeKind, Sandbox } from '../sandbox/sandbox.js';
-import { buildCandidate } from '../spec/candidate.js';
+import { buildCandidate, type Candidate } from '../spec/candidate.js';
 import type { Program, PyFunction } from '../spec/program.js';
 import type { TestInput } from './test-inputs.js';
 
@@ -58,10 +58,20 @@ export class Evaluator {
     sample: string,
     { versionGenerated, stopAtFirstFailure = true, signal, id }: EvaluateOptions = {},
   ): Promise<CandidateResult> {
+    const candidate = this.build(sample, versionGenerated);
+    if ('status' in candidate) return candidate;
+    return this.evaluateProgram(candidate.fn, candidate.program, { stopAtFirstFailure, signal, id });
+  }
+
+  /** The runnable candidate of a sample, or why it cannot run. */
+  build(
+    sample: string,
+    versionGenerated?: number,
+  ): Candidate | Extract<CandidateResult, { status: 'rejected' }> {
     const { template, functionToEvolve } = this.options;
     const candidate = buildCandidate(template, functionToEvolve, sample, versionGenerated);
     if ('error' in candidate) return { status: 'rejected', kind: candidate.error, reason: candidate.reason };
-    return this.evaluateProgram(candidate.fn, candidate.program, { stopAtFirstFailure, signal, id });
+    return candidate;
   }
 
   async evaluateProgram(
@@ -73,25 +83,41 @@ export class Evaluator {
       id,
     }: Pick<EvaluateOptions, 'stopAtFirstFailure' | 'signal' | 'id'> = {},
   ): Promise<CandidateResult> {
+    if (stopAtFirstFailure) return this.result(fn, program, await this.runBatch(program, { signal, id }));
     const { sandbox, functionToRun, testInputs, timeoutSeconds } = this.options;
-    const outcomes: InputOutcome[] = [];
-    if (stopAtFirstFailure) {
-      // One sandbox child runs the inputs in order and stops at the first failure: one fork per candidate.
-      const texts = testInputs.map((input) => input.text);
-      const results = await sandbox.runBatch(
-        { program, functionToRun, testInputs: texts, timeoutSeconds, ...(id === undefined ? {} : { id }) },
-        signal,
+    const outcomes: Outcome[] = [];
+    for (const input of testInputs) {
+      outcomes.push(
+        await sandbox.run({ program, functionToRun, testInput: input.text, timeoutSeconds }, signal),
       );
-      for (const [index, outcome] of results.entries()) outcomes.push({ input: texts[index]!, outcome });
-    } else {
-      for (const input of testInputs) {
-        const outcome = await sandbox.run(
-          { program, functionToRun, testInput: input.text, timeoutSeconds },
-          signal,
-        );
-        outcomes.push({ input: input.text, outcome });
-      }
     }
+    return this.result(fn, program, outcomes);
+  }
+
+  /**
+   * Every input of one program in one sandbox child, in order, stopping at the first failure (one
+   * fork per candidate): one outcome per input run.
+   */
+  runBatch(program: string, { signal, id }: Pick<EvaluateOptions, 'signal' | 'id'> = {}): Promise<Outcome[]> {
+    const { sandbox, functionToRun, testInputs, timeoutSeconds } = this.options;
+    return sandbox.runBatch(
+      {
+        program,
+        functionToRun,
+        testInputs: testInputs.map((input) => input.text),
+        timeoutSeconds,
+        ...(id === undefined ? {} : { id }),
+      },
+      signal,
+    );
+  }
+
+  /** The result of a program from its outcomes (one per input run, in the inputs' order). */
+  result(fn: PyFunction, program: string, results: readonly Outcome[]): CandidateResult {
+    const outcomes = results.map((outcome, index) => ({
+      input: this.options.testInputs[index]!.text,
+      outcome,
+    }));
     const failed = outcomes.find((o) => o.outcome.kind !== 'ok');
     if (failed) return { status: 'evaluated', kind: failed.outcome.kind, fn, program, outcomes };
     const scoresPerTest = new Map<string, number>();

@@ -45,8 +45,12 @@ export const sampleEventSchema = z.object({
   queueMs: z.number().optional(),
   /** From the start of the evaluation to its result, waiting for a sandbox worker included. */
   evaluationMs: z.number().optional(),
-  /** The candidate's own running time in the sandbox, summed over the inputs it ran. */
+  /** The candidate's own running time in the sandbox, summed over the inputs it ran (0 when `cached`). */
   sandboxMs: z.number().optional(),
+  /** The outcome is a repeat's, reused from the evaluation cache: the sandbox did not run it. */
+  cached: z.boolean().optional(),
+  /** The sample whose run gave the reused outcome (absent when it was the spec's own program). */
+  cachedFrom: z.string().optional(),
   inputTokens: z.number().optional(),
   outputTokens: z.number().optional(),
   /** Set on the event that triggered a reset of the weaker islands. */
@@ -151,7 +155,25 @@ export const summarySchema = z.object({
     islandResets: z.number().int(),
     /** Samples the LLM answered that a stop left unevaluated (never more than depth + capacity per stop). */
     notEvaluated: z.number().int(),
+    /** Candidates actually run in a sandbox. */
+    sandboxRuns: z.number().int(),
+    /** Candidates whose outcome was reused from the evaluation cache. */
+    cacheHits: z.number().int(),
   }),
+  /** The evaluation cache: null when it is off (`--no-eval-cache`). */
+  evalCache: z
+    .object({
+      /** Programs remembered now, at most `maxEntries`. */
+      entries: z.number().int().nonnegative(),
+      maxEntries: z.number().int().positive(),
+      /** Programs forgotten in this session to stay under the cap (a forgotten one runs again if it comes back). */
+      evictions: z.number().int().nonnegative(),
+      /** cacheHits / (sandboxRuns + cacheHits): the share of candidates that were repeats. */
+      repeatRate: z.number().min(0).max(1),
+      /** Sandbox time not spent thanks to the cache (what the reused outcomes' first runs took). */
+      sandboxSecondsSaved: z.number().nonnegative(),
+    })
+    .nullable(),
   concurrency: z.object({
     /** Evaluation slots: the sandbox's capacity. */
     capacity: z.number().int().nonnegative(),

@@ -8,7 +8,7 @@ import type { SandboxStatus } from '../sandbox/sandbox.js';
 import { budgetUsage } from './budget.js';
 import { SAMPLE_OUTCOMES } from './formats.js';
 import { type ModelFigures, modelStatus } from './model-figures.js';
-import { type RunStats, totalSamples } from './stats.js';
+import { type RunStats, repeatRate, totalSamples } from './stats.js';
 
 export interface ProgressSource {
   config: Config;
@@ -44,7 +44,7 @@ export function statusLines({ config, stats, database, models, sandbox }: Progre
     .join(' ');
   const lines = [
     `funsearch  ${formatDuration(seconds)}  best ${formatScore(database.bestScore)}  samples ${totalSamples(stats)} (ok ${stats.samplesOk}, failed ${stats.samplesFailed})  LLM latency ${latency}`,
-    `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}`,
+    `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}${cacheText(config, stats)}`,
     `islands best: ${islands}`,
     `budget: ${budget}`,
     ...(sandbox ? [workersLine(sandbox)] : []),
@@ -68,6 +68,13 @@ export function workersLine(status: SandboxStatus): string {
     .join(', ');
   const more = status.workers.length > 4 ? `, +${status.workers.length - 4} more` : '';
   return `workers: ${live.length} live, ${busy}/${status.capacity} slots busy; ${each}${more}`;
+}
+
+/** The evaluation cache's share: repeats not run again, and the sandbox time they did not take. */
+function cacheText(config: Config, stats: RunStats): string {
+  if (!config.eval_cache.enabled) return '  eval cache off';
+  const share = (100 * repeatRate(stats)).toFixed(0);
+  return `  repeats ${stats.cacheHits} (${share}%, ${(stats.sandboxMsSaved / 1000).toFixed(1)} s sandbox time saved)`;
 }
 
 export function progressLine(source: ProgressSource): string {

@@ -9,7 +9,7 @@ import { functionToString } from '../spec/program.js';
 import type { StopReason } from './budget.js';
 import { budgetUsage } from './budget.js';
 import { FORMAT_VERSIONS, type RunStatus, type Summary } from './formats.js';
-import { type RunStats, totalSamples } from './stats.js';
+import { type RunStats, repeatRate, totalSamples } from './stats.js';
 import type { RunReports } from './store.js';
 
 export interface SummaryContext {
@@ -26,6 +26,8 @@ export interface SummaryContext {
   testInputs: string[];
   startedAt: string;
   concurrency: Summary['concurrency'];
+  /** The evaluation cache's size now; undefined when it is off. */
+  evalCache?: { entries: number; maxEntries: number; evictions: number } | undefined;
 }
 
 export function buildSummary(context: SummaryContext): Summary {
@@ -71,7 +73,16 @@ export function buildSummary(context: SummaryContext): Summary {
       staleDropped: database.staleResultsDropped,
       islandResets: database.resetCount,
       notEvaluated: stats.notEvaluated,
+      sandboxRuns: stats.sandboxRuns,
+      cacheHits: stats.cacheHits,
     },
+    evalCache: context.evalCache
+      ? {
+          ...context.evalCache,
+          repeatRate: repeatRate(stats),
+          sandboxSecondsSaved: stats.sandboxMsSaved / 1000,
+        }
+      : null,
     concurrency: context.concurrency,
     tokens: {
       input: stats.inputTokens,

@@ -23,6 +23,7 @@ import type { Outcome, Sandbox, SandboxStatus } from '../sandbox/sandbox.js';
 import type { Program } from '../spec/program.js';
 import { budgetStopReason, type StopReason, samplerHasPrompts } from './budget.js';
 import { Channel } from './channel.js';
+import { contextFingerprint, EvalCache } from './eval-cache.js';
 import { type CandidateResult, Evaluator } from './evaluator.js';
 import {
   type Checkpoint,
@@ -33,7 +34,7 @@ import {
 } from './formats.js';
 import { type ModelFigures, RunModels } from './model-figures.js';
 import { buildReports } from './report-files.js';
-import { Slots } from './slots.js';
+import { SlotLease, Slots } from './slots.js';
 import { countOutcome, emptyStats, type RunStats } from './stats.js';
 import { MemoryStore, type RunStore } from './store.js';
 import type { TestInput } from './test-inputs.js';
@@ -128,6 +129,8 @@ interface Sample {
 }
 
 const HTML_REPORT_INTERVAL_MS = 60_000;
+/** The checkpoint's `extras` key of the evaluation cache. */
+const EVAL_CACHE_EXTRA = 'evalCache';
 
 export class Run {
   private readonly config: Config;
@@ -143,6 +146,8 @@ export class Run {
   private readonly models: RunModels;
   private stats: RunStats;
   private database: ProgramsDatabase | undefined;
+  /** The evaluation cache; undefined when `eval_cache.enabled` is off. */
+  private cache: EvalCache | undefined;
   private stopReason: StopReason | undefined;
   private fatal: unknown;
   private started = false;
@@ -273,6 +278,7 @@ export class Run {
     await sandbox.start();
     const checkpoint = await this.store.readCheckpoint();
     this.sessionStart = this.clock.now();
+    this.cache = this.openCache(checkpoint);
     let initial: { fn: ReturnType<Program['getFunction']>; scores: Map<string, number> } | undefined;
     if (checkpoint) {
       this.stats = checkpoint.stats;
@@ -291,6 +297,11 @@ export class Run {
       });
       if (result.status !== 'evaluated' || !result.scoresPerTest)
         throw new InitialProgramError(spec.functionToEvolve, result);
+      // Every input ran ok: the same outcomes a batch would give, so a sample repeating the spec's own function reuses them.
+      this.cache?.set(
+        EvalCache.keyOf(result.program),
+        result.outcomes.map((o) => o.outcome),
+      );
       initial = { fn, scores: result.scoresPerTest };
       this.database = new ProgramsDatabase({
         config: this.config.programs_database,
@@ -437,8 +448,9 @@ export class Run {
         this.slots.release();
         break;
       }
-      const evaluation = this.evaluateInSlot(sample).finally(() => {
-        this.slots.release();
+      const lease = new SlotLease(this.slots);
+      const evaluation = this.evaluateInSlot(sample, lease).finally(() => {
+        lease.release();
         running.delete(evaluation);
       });
       running.add(evaluation);
@@ -446,13 +458,13 @@ export class Run {
     await Promise.all(running);
   }
 
-  private async evaluateInSlot(sample: Sample): Promise<void> {
+  private async evaluateInSlot(sample: Sample, lease: SlotLease): Promise<void> {
     if (this.evaluationsAbort.signal.aborted) {
       this.emitNotEvaluated(sample);
       return;
     }
     try {
-      await this.evaluateSample(sample);
+      await this.evaluateSample(sample, lease);
     } catch (error) {
       if (
         !(this.evaluationsAbort.signal.aborted && this.fatal === undefined && this.stopReason !== undefined)
@@ -464,22 +476,24 @@ export class Run {
     }
   }
 
-  private async evaluateSample(sample: Sample): Promise<void> {
+  private async evaluateSample(sample: Sample, lease: SlotLease): Promise<void> {
     const database = this.database!;
     const stats = this.stats;
     const { prompt } = sample;
     const started = this.clock.now();
-    const result = await this.evaluator.evaluate(sample.text, {
-      versionGenerated: prompt.versionGenerated,
-      signal: this.evaluationsAbort.signal,
-      id: sample.id,
-    });
+    const { result, reused } = await this.evaluateCandidate(sample, lease);
     const evaluationMs = this.clock.now() - started;
     const sandboxMs =
-      result.status === 'evaluated' ? result.outcomes.reduce((sum, o) => sum + o.outcome.durationMs, 0) : 0;
+      result.status === 'evaluated' && !reused
+        ? result.outcomes.reduce((sum, o) => sum + o.outcome.durationMs, 0)
+        : 0;
     this.drawnNotEvaluated--;
     stats.evaluations++;
     stats.evaluationTotalMs += sandboxMs;
+    if (reused) {
+      stats.cacheHits++;
+      stats.sandboxMsSaved += reused.savedMs;
+    } else if (result.status === 'evaluated') stats.sandboxRuns++;
     countOutcome(stats, result.kind);
     const event: SampleEvent = {
       ...this.eventBase(prompt, sample),
@@ -488,6 +502,7 @@ export class Run {
       queueMs: started - sample.drawnAt,
       evaluationMs,
       sandboxMs,
+      ...(reused ? { cached: true, ...(reused.origin ? { cachedFrom: reused.origin } : {}) } : {}),
       inputTokens: sample.completion.usage?.inputTokens,
       outputTokens: sample.completion.usage?.outputTokens,
     };
@@ -518,6 +533,94 @@ export class Run {
     this.models.feedback(sample.completion.model, improved);
     this.emit(event);
     this.checkpointIfDue();
+  }
+
+  /**
+   * The sample's result: rejected before the sandbox, reused from the evaluation cache (a repeat of
+   * a program already run, or running), or run in the sandbox. A repeat waiting for a running copy
+   * gives its slot to another sample and holds a place in the queue instead, so samples drawn and
+   * not evaluated stay within `depth + capacity`; if that copy fails it takes a slot again to run.
+   */
+  private async evaluateCandidate(
+    sample: Sample,
+    lease: SlotLease,
+  ): Promise<{ result: CandidateResult; reused?: { origin?: string; savedMs: number } }> {
+    const candidate = this.evaluator.build(sample.text, sample.prompt.versionGenerated);
+    if ('status' in candidate) return { result: candidate };
+    const signal = this.evaluationsAbort.signal;
+    const run = () => this.evaluator.runBatch(candidate.program, { signal, id: sample.id });
+    if (!this.cache) return { result: this.evaluator.result(candidate.fn, candidate.program, await run()) };
+    let place: { done: () => void } | undefined;
+    try {
+      const got = await this.cache.evaluate(
+        candidate.program,
+        async () => {
+          // Running it after all (the copy it waited for failed): the slot first, the queue place back.
+          place?.done();
+          place = undefined;
+          return (await lease.retake()) ? run() : undefined;
+        },
+        {
+          origin: sample.id,
+          onWait: () => {
+            place ??= this.lendSlot(lease);
+          },
+        },
+      );
+      if (!got) throw signal.reason ?? new Error('the run stopped before this sample could be evaluated');
+      const result = this.evaluator.result(candidate.fn, candidate.program, got.outcomes);
+      return got.source !== 'sandbox'
+        ? { result, reused: { ...(got.origin ? { origin: got.origin } : {}), savedMs: got.savedMs } }
+        : { result };
+    } finally {
+      place?.done();
+    }
+  }
+
+  /**
+   * Swaps an evaluation's slot for a place in the queue (or, once the queue is closed and nothing
+   * more is drawn, for nothing). `done` gives the place back.
+   */
+  private lendSlot(lease: SlotLease): { done: () => void } {
+    let finished = false;
+    let holding = false;
+    void this.channel.reserve(1).then((granted) => {
+      if (finished) {
+        if (granted) this.channel.release(1);
+        return;
+      }
+      holding = granted;
+      lease.release();
+    });
+    return {
+      done: () => {
+        finished = true;
+        if (holding) this.channel.release(1);
+        holding = false;
+      },
+    };
+  }
+
+  /** The cache of this session, restored from the checkpoint when it can be. */
+  private openCache(checkpoint: Checkpoint | undefined): EvalCache | undefined {
+    const { enabled, max_entries } = this.config.eval_cache;
+    if (!enabled) return undefined;
+    const { spec, inputs } = this.options;
+    // Besides the program, what decides an outcome: a change of any of these makes cached outcomes stale.
+    const context = contextFingerprint({
+      functionToRun: spec.functionToRun,
+      inputs: inputs.map((input) => input.text),
+      timeout: this.config.timeout,
+      sandbox: this.config.sandbox,
+      image: this.config.docker_image,
+    });
+    const options = { maxEntries: max_entries, context };
+    const saved = checkpoint?.extras?.[EVAL_CACHE_EXTRA];
+    if (saved === undefined) return new EvalCache(options);
+    const { cache, note } = EvalCache.restore(saved, options);
+    if (note) this.logger.warn({}, note);
+    else this.logger.info({ entries: cache.size }, 'evaluation cache restored from the checkpoint');
+    return cache;
   }
 
   private emitNotEvaluated(sample: Sample): void {
@@ -626,7 +729,10 @@ export class Run {
           finished,
           stats: structuredClone(this.stats),
           database: database.toJSON(),
-          extras: { models: this.models.toJSON() },
+          extras: {
+            models: this.models.toJSON(),
+            ...(this.cache ? { [EVAL_CACHE_EXTRA]: this.cache.toJSON() } : {}),
+          },
         };
         await this.store.writeCheckpoint(checkpoint);
         await this.store.writeReports(buildReports(this.summaryContext()));
@@ -650,6 +756,11 @@ export class Run {
       stats: this.stats,
       status: this.status,
       stopReason: this.stopReason,
+      evalCache: this.cache && {
+        entries: this.cache.size,
+        maxEntries: this.cache.maxEntries,
+        evictions: this.cache.evictions,
+      },
       error: this.fatal === undefined ? undefined : errorMessage(this.fatal),
       model: modelName(this.options.llm),
       models: this.models.summary(),

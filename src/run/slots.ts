@@ -60,3 +60,30 @@ export class Slots {
     }
   }
 }
+
+/**
+ * One evaluation's hold on a slot. `release` is idempotent, so an evaluation can give its slot
+ * back early (a repeat waiting for a running copy of itself) and the dispatcher's final release
+ * does nothing more; `retake` waits for a slot again when the evaluation needs the sandbox after all.
+ */
+export class SlotLease {
+  private held = true;
+
+  constructor(private readonly slots: Slots) {}
+
+  get isHeld(): boolean {
+    return this.held;
+  }
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    this.slots.release();
+  }
+
+  /** True once the slot is held again; false when the slots are closed (the run is stopping). */
+  async retake(): Promise<boolean> {
+    if (!this.held) this.held = await this.slots.acquire();
+    return this.held;
+  }
+}

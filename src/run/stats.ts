@@ -29,6 +29,12 @@ export const runStatsSchema = z.object({
   notEvaluated: z.number().int().nonnegative().default(0),
   /** The last sample id handed out (`s<n>`), so ids stay unique across resumed sessions. */
   lastSampleId: z.number().int().nonnegative().default(0),
+  /** Candidates actually run in a sandbox (samples only; repeats reused from the evaluation cache are not). */
+  sandboxRuns: z.number().int().nonnegative().default(0),
+  /** Candidates whose outcome was reused from the evaluation cache instead of running again. */
+  cacheHits: z.number().int().nonnegative().default(0),
+  /** The sandbox time those reuses did not spend: what their first runs took, ms. */
+  sandboxMsSaved: z.number().nonnegative().default(0),
 });
 
 export type RunStats = z.infer<typeof runStatsSchema>;
@@ -49,6 +55,9 @@ export function emptyStats(numSamplers: number): RunStats {
     promptsPerSampler: Array.from({ length: numSamplers }, () => 0),
     notEvaluated: 0,
     lastSampleId: 0,
+    sandboxRuns: 0,
+    cacheHits: 0,
+    sandboxMsSaved: 0,
   };
 }
 
@@ -58,4 +67,10 @@ export function countOutcome(stats: RunStats, kind: string): void {
 
 export function totalSamples(stats: RunStats): number {
   return stats.samplesOk + stats.samplesFailed;
+}
+
+/** The share of candidates past the rejection checks that were repeats, reused from the cache (0 before any). */
+export function repeatRate(stats: Pick<RunStats, 'sandboxRuns' | 'cacheHits'>): number {
+  const total = stats.sandboxRuns + stats.cacheHits;
+  return total > 0 ? stats.cacheHits / total : 0;
 }

@@ -10,6 +10,7 @@ export {
   type CandidateFileOptions,
   type CandidateResult,
 } from './candidate.js';
+export { normaliseForCache } from './normalise.js';
 export {
   normaliseSource,
   PythonSyntaxError,

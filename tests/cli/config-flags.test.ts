@@ -1,3 +1,4 @@
+import { Command, Option } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { attributeName, CONFIG_FLAGS, parseFlagValue } from '../../src/cli/config-flags.js';
 import { configFromFlags, normaliseArgv, resolveConfig } from '../../src/cli/load-config.js';
@@ -74,6 +75,23 @@ describe('config flags', () => {
     expect(config.llm.params).toEqual({ temperature: 0.5, stop: ['\n\n'], note: 'hi' });
   });
 
+  it('turn the evaluation cache off with --no-eval-cache, as commander parses it', () => {
+    const parse = (argv: string[]) => {
+      const command = new Command().exitOverride();
+      command.addOption(new Option('--no-eval-cache')).addOption(new Option('--eval-cache-entries <n>'));
+      return command.parse(argv, { from: 'user' }).opts();
+    };
+    const off = resolveConfig({ fromFlags: configFromFlags(parse(['--no-eval-cache'])) });
+    expect(off.eval_cache.enabled).toBe(false);
+    // Absent, the flag leaves a config file's setting alone.
+    const absent = resolveConfig({
+      fromFile: { eval_cache: { enabled: false } },
+      fromFlags: configFromFlags(parse(['--eval-cache-entries', '7'])),
+    });
+    expect(absent.eval_cache).toEqual({ enabled: false, max_entries: 7 });
+    expect(defaultConfig.eval_cache).toEqual({ enabled: true, max_entries: 50_000 });
+  });
+
   it('reject a bad value naming the flag', () => {
     const numIslands = CONFIG_FLAGS.find((flag) => flag.flag === 'num-islands')!;
     expect(() => parseFlagValue(numIslands, 'four')).toThrow(
@@ -102,6 +120,7 @@ describe('config flags', () => {
 
   it('map kebab flags to commander attribute names', () => {
     expect(attributeName('cluster-sampling-temperature-init')).toBe('clusterSamplingTemperatureInit');
+    expect(attributeName('no-eval-cache')).toBe('evalCache');
   });
 });
 

@@ -54,10 +54,22 @@ describe('the status', () => {
     expect(lines[0]).toContain('samples 20 (ok 18, failed 2)');
     expect(lines[0]).toContain('LLM latency 1.50 s');
     expect(lines[1]).toContain('evaluations 16 (0.00/s): ok 9, timeout 4, crash 3');
+    expect(lines[1]).toContain('repeats 0 (0%, 0.0 s sandbox time saved)');
     expect(lines[2]).toBe('islands best: 8 8 8');
     // 5 of 2 x 10 prompts; 3725 of 100 seconds is capped at 100%.
     expect(lines[3]).toBe('budget: total_llm_samples 25%, duration 100%');
     expect(progressLine(source())).toBe(lines.join(' | '));
+  });
+
+  it('shows the repeats the evaluation cache reused and the sandbox time they saved, or that it is off', () => {
+    const withRepeats = source();
+    Object.assign(withRepeats.stats, { sandboxRuns: 9, cacheHits: 3, sandboxMsSaved: 4_250 });
+    expect(statusLines(withRepeats)[1]).toMatch(
+      /registered \d+ {2}repeats 3 \(25%, 4\.3 s sandbox time saved\)$/,
+    );
+    const off = source();
+    off.config = parseConfig({ ...off.config, eval_cache: { enabled: false } });
+    expect(statusLines(off)[1]).toMatch(/ {2}eval cache off$/);
   });
 
   it('is redrawn in place on a terminal, with log lines above it', () => {

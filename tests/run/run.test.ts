@@ -72,7 +72,10 @@ describe('a run from its parts', () => {
     const sandbox = new FakeSandbox(3);
     sandbox.hold();
     const llm = new ScriptedModel();
-    const { run } = makeRun({ sandbox, llm }, testConfig({ num_samplers: 4, samples_per_prompt: 3 }));
+    const { run } = makeRun(
+      { sandbox, llm },
+      testConfig({ num_samplers: 4, samples_per_prompt: 3, eval_cache: { enabled: false } }),
+    );
     const done = run.start();
     await until(() => sandbox.running === 3, 'three evaluations');
     await new Promise((resolve) => setTimeout(resolve, 20));
@@ -84,7 +87,13 @@ describe('a run from its parts', () => {
   });
 
   it('never holds more drawn-but-unevaluated samples than channel depth plus capacity', async () => {
-    const config = testConfig({ num_samplers: 3, samples_per_prompt: 2, total_llm_samples: 8 });
+    // The scripted model repeats one answer: without the evaluation cache each one reaches the sandbox.
+    const config = testConfig({
+      num_samplers: 3,
+      samples_per_prompt: 2,
+      total_llm_samples: 8,
+      eval_cache: { enabled: false },
+    });
     const sandbox = new FakeSandbox(2);
     const bound = channelDepth(config) + sandbox.capacity;
     let view: ReturnType<Run['view']>;
@@ -112,7 +121,12 @@ describe('a run from its parts', () => {
   });
 
   it('loses at most channel depth plus capacity samples on a stop, and counts them', async () => {
-    const config = testConfig({ num_samplers: 3, samples_per_prompt: 2, total_llm_samples: 100 });
+    const config = testConfig({
+      num_samplers: 3,
+      samples_per_prompt: 2,
+      total_llm_samples: 100,
+      eval_cache: { enabled: false },
+    });
     const sandbox = new FakeSandbox(2);
     sandbox.hold();
     const { run, store } = makeRun({ sandbox, llm: new ScriptedModel() }, config);
@@ -193,7 +207,7 @@ describe('a run from its parts', () => {
     const sandbox = new FakeSandbox(2);
     const second = makeRun(
       { sandbox, llm: new ScriptedModel([], answer(6)), store },
-      testConfig({ total_llm_samples: 8 }),
+      testConfig({ total_llm_samples: 8, eval_cache: { enabled: false } }),
     );
     const after = await second.run.start();
     expect(after.counts.prompts).toBe(16);
