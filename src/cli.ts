@@ -10,7 +10,8 @@ import { buildImageCommand } from './commands/build-image.js';
 import { evaluateCommand } from './commands/evaluate.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
-import type { Config } from './config.js';
+import { workerCommand } from './commands/worker.js';
+import { type Config, SANDBOX_KINDS } from './config.js';
 import { ExitError, UserError } from './errors.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -75,6 +76,10 @@ function buildProgram(): Command {
       .option('-t, --test-inputs-file <file>', 'test inputs: one Python literal per line')
       .option('--resume <run-dir>', 'continue a stopped or killed run from its directory')
       .option(
+        '--redis <url>',
+        'evaluate on `funsearch worker`s through this Redis: redis://[:password@]host:port, rediss:// for TLS (or FUNSEARCH_REDIS_URL)',
+      )
+      .option(
         '--base-image <image>',
         'base image when the sandbox image must be built (e.g. funsearch-base:local)',
       ),
@@ -90,6 +95,7 @@ function buildProgram(): Command {
       envFile: options.envFile as string | undefined,
       logLevel: options.logLevel as string,
       baseImage: options.baseImage as string | undefined,
+      ...(options.redis === undefined ? {} : { redis: options.redis as string }),
     });
   });
 
@@ -134,6 +140,76 @@ function buildProgram(): Command {
     });
 
   program
+    .command('worker')
+    .description('evaluate candidates for runs that use --redis, in a local sandbox, until stopped')
+    .option(
+      '--redis <url>',
+      'the Redis of the runs: redis://[:password@]host:port, rediss:// for TLS (or FUNSEARCH_REDIS_URL)',
+    )
+    .addOption(
+      new Option('--sandbox <kind>', 'where candidates run').choices(SANDBOX_KINDS).default('docker'),
+    )
+    .option(
+      '--concurrency <n>',
+      'candidates run at once (default: CPU count)',
+      parsePositiveInt('--concurrency'),
+    )
+    .option('--docker-image <tag>', 'sandbox image', 'funsearch_evaluator:latest')
+    .option(
+      '--base-image <image>',
+      'base image when the sandbox image must be built (e.g. funsearch-base:local)',
+    )
+    .option(
+      '--unsafe-process-sandbox',
+      'allow --sandbox process, where candidates could reach Redis and forge results',
+    )
+    .addOption(
+      new Option(
+        '--lock-duration <ms>',
+        "job lock lifetime: a dead worker's job is recovered after about this",
+      )
+        .argParser(parsePositiveInt('--lock-duration'))
+        .hideHelp(),
+    )
+    .addOption(
+      new Option('--stalled-interval <ms>', "how often dead workers' jobs are looked for")
+        .argParser(parsePositiveInt('--stalled-interval'))
+        .hideHelp(),
+    )
+    .addOption(
+      new Option('--max-stalled <n>', 'times a job is recovered from dead workers before it fails')
+        .argParser(parsePositiveInt('--max-stalled'))
+        .hideHelp(),
+    )
+    .addOption(
+      new Option('--log-level <level>', 'verbosity on the terminal').choices(LOG_LEVELS).default('info'),
+    )
+    .option('--verbose', 'print stack traces of errors')
+    .action(async (options: Record<string, unknown>) => {
+      const stop = signalPromises();
+      try {
+        await workerCommand({
+          redis: options.redis as string | undefined,
+          sandbox: options.sandbox as Config['sandbox']['kind'],
+          concurrency: options.concurrency as number | undefined,
+          dockerImage: options.dockerImage as string,
+          baseImage: options.baseImage as string | undefined,
+          unsafeProcessSandbox: options.unsafeProcessSandbox === true,
+          timings: {
+            ...(options.lockDuration ? { lockDurationMs: options.lockDuration as number } : {}),
+            ...(options.stalledInterval ? { stalledIntervalMs: options.stalledInterval as number } : {}),
+            ...(options.maxStalled ? { maxStalledCount: options.maxStalled as number } : {}),
+          },
+          logLevel: options.logLevel as string,
+          stopRequested: stop.first,
+          releaseRequested: stop.second,
+        });
+      } finally {
+        stop.dispose();
+      }
+    });
+
+  program
     .command('report')
     .description('write the self-contained HTML report of a run (also written by the run itself)')
     .argument('<run-dir>', 'the run directory (under report_dir)')
@@ -148,6 +224,37 @@ function buildProgram(): Command {
     });
 
   return program;
+}
+
+function parsePositiveInt(flag: string): (raw: string) => number {
+  return (raw) => {
+    if (!/^\d+$/.test(raw.trim()) || Number(raw) < 1)
+      throw new UserError(`${flag}: expected an integer >= 1, got \`${raw}\``);
+    return Number(raw);
+  };
+}
+
+/** The first and the second SIGINT/SIGTERM, as promises (a long-lived command stops on the first). */
+function signalPromises(): {
+  first: Promise<NodeJS.Signals>;
+  second: Promise<NodeJS.Signals>;
+  dispose: () => void;
+} {
+  const resolvers: ((signal: NodeJS.Signals) => void)[] = [];
+  const first = new Promise<NodeJS.Signals>((resolve) => resolvers.push(resolve));
+  const second = new Promise<NodeJS.Signals>((resolve) => resolvers.push(resolve));
+  let count = 0;
+  const onSignal = (signal: NodeJS.Signals) => resolvers[count++]?.(signal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  return {
+    first,
+    second,
+    dispose: () => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    },
+  };
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -26,6 +26,13 @@ export { type CreateLanguageModelOptions, createLanguageModel } from './llm/inde
 export type { Completion, LanguageModel, TokenUsage } from './llm/language-model.js';
 export { UsageMeter } from './llm/usage.js';
 export type { Logger } from './logger.js';
+export {
+  EvaluationWorker,
+  type EvaluationWorkerOptions,
+  openQueueSandbox,
+  QueueSandbox,
+  type QueueSandboxOptions,
+} from './queue/index.js';
 export { Random } from './random.js';
 export { renderHtmlReport, writeHtmlReport } from './report/index.js';
 export { type CandidateResult, Evaluator } from './run/evaluator.js';
@@ -41,7 +48,15 @@ export {
 export { DirectoryStore, MemoryStore, type RunStore } from './run/store.js';
 export { parseTestInputs, readTestInputs, type TestInput } from './run/test-inputs.js';
 export { buildImage, type CreateSandboxOptions, closeAllSandboxes, createSandbox } from './sandbox/index.js';
-export type { Outcome, OutcomeKind, Sandbox, SandboxBatchJob, SandboxJob } from './sandbox/sandbox.js';
+export type {
+  Outcome,
+  OutcomeKind,
+  Sandbox,
+  SandboxBatchJob,
+  SandboxJob,
+  SandboxStatus,
+  SandboxWorkerStatus,
+} from './sandbox/sandbox.js';
 export {
   bodyFromCandidateFile,
   buildCandidate,

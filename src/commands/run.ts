@@ -7,6 +7,7 @@ import { resolveConfig } from '../cli/load-config.js';
 import type { Config } from '../config.js';
 import { ExitError, UserError } from '../errors.js';
 import { UsageMeter } from '../llm/usage.js';
+import { openQueueSandbox } from '../queue/index.js';
 import { Random } from '../random.js';
 import { createRunLogger } from '../run/logger.js';
 import { progressLine, statusLines, TerminalStatus } from '../run/progress.js';
@@ -14,6 +15,7 @@ import { InitialProgramError, Run, type RunResult } from '../run/run.js';
 import { RUN_FILES, readRunConfig } from '../run/run-dir.js';
 import { DirectoryStore } from '../run/store.js';
 import { createSandbox } from '../sandbox/index.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import { costOf, languageModelFor, loadEnv, loadInputs, loadSpec } from './shared.js';
 
 export interface RunCommandOptions {
@@ -31,6 +33,8 @@ export interface RunCommandOptions {
   stderr?: NodeJS.WriteStream;
   /** Seconds that evaluations in flight get to finish after Ctrl-C / SIGTERM. */
   graceSeconds?: number;
+  /** `--redis`: evaluations go to workers through this Redis (FUNSEARCH_REDIS_URL when absent). */
+  redis?: string;
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<void> {
@@ -41,14 +45,24 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   const logger = createRunLogger({ file: store.log, terminalLevel: options.logLevel, printLine });
   const random = new Random(config.seed ?? Math.floor(Math.random() * 2 ** 31));
   const meter = new UsageMeter();
-  const llm = languageModelFor(config, { env: await loadEnv(options.envFile), random: random.fork(), meter });
-  const sandbox = createSandbox({
-    kind: config.sandbox.kind,
-    config,
-    logger,
-    baseImage: options.baseImage,
-    onProgress: (line: string) => logger.info({}, line),
-  });
+  const env = await loadEnv(options.envFile);
+  const llm = languageModelFor(config, { env, random: random.fork(), meter });
+  const redis = options.redis ?? env.FUNSEARCH_REDIS_URL;
+  const sandbox: Sandbox = redis
+    ? await openQueueSandbox({
+        url: redis,
+        source: options.redis !== undefined ? '--redis' : 'FUNSEARCH_REDIS_URL',
+        runDir: () => store.dir,
+        sandbox: config.sandbox,
+        logger,
+      })
+    : createSandbox({
+        kind: config.sandbox.kind,
+        config,
+        logger,
+        baseImage: options.baseImage,
+        onProgress: (line: string) => logger.info({}, line),
+      });
   if (sandbox.warning) logger.warn({}, sandbox.warning);
   const run = new Run({
     config,

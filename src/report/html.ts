@@ -19,6 +19,7 @@ import {
 import { escapeHtml, highlightPython } from './highlight.js';
 import type { ProgramListing, ReportModel } from './model.js';
 import { OUTCOME_ORDER, type ReportSeries } from './series.js';
+import { workersSection } from './workers.js';
 
 /** Reset and resume markers carried by the page; more would only blacken the chart. */
 const MAX_MARKERS = 500;
@@ -73,6 +74,7 @@ ${modelsSection(model)}
 ${bestProgramSection(model)}
 ${topProgramsSection(model)}
 ${throughputSection(model)}
+${workersSection(model.workers)}
 ${configSection(model)}
 </main>
 <footer>Generated ${escapeHtml(model.generatedAt)} by <code>funsearch report</code> from <code>${escapeHtml(model.runDir)}</code>. Charts: uPlot ${escapeHtml(assets.version)} (MIT), inlined; this page loads nothing from the network.</footer>

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import type { WeightSnapshot } from '../llm/model-selection.js';
 import { type Price, UsageMeter } from '../llm/usage.js';
 import { type ModelFigures, modelFigures } from '../run/model-figures.js';
+import type { SandboxWorkerStatus } from '../sandbox/sandbox.js';
 import { functionToString, Program, type PyFunction } from '../spec/program.js';
 import type { RunData, RunEvent } from './read-run.js';
 import { buildSeries, type ReportSeries } from './series.js';
@@ -103,6 +104,13 @@ export interface ReportModel {
   sessions: number;
   notes: string[];
   generatedAt: string;
+  /** With `--redis`: the workers of the last session, from summary.json. */
+  workers: ReportWorkers | null;
+}
+
+export interface ReportWorkers {
+  capacity: number | null;
+  workers: SandboxWorkerStatus[];
 }
 
 export function buildReportModel(run: RunData, now: Date = new Date()): ReportModel {
@@ -146,7 +154,30 @@ export function buildReportModel(run: RunData, now: Date = new Date()): ReportMo
     sessions: 1 + run.eventLog.sessionStarts.length,
     notes,
     generatedAt: now.toISOString(),
+    workers: workersOf(run),
   };
+}
+
+function workersOf(run: RunData): ReportWorkers | null {
+  const concurrency = run.summary?.concurrency;
+  const workers = (concurrency?.workers ?? []).flatMap((w) =>
+    w && typeof w.id === 'string'
+      ? [
+          {
+            id: w.id,
+            host: w.host ?? '?',
+            sandbox: w.sandbox ?? '?',
+            concurrency: w.concurrency ?? 0,
+            busy: w.busy ?? 0,
+            live: w.live ?? false,
+            evaluations: w.evaluations ?? 0,
+            perMinute: w.perMinute ?? 0,
+            share: w.share ?? 0,
+          },
+        ]
+      : [],
+  );
+  return workers.length ? { capacity: concurrency?.capacity ?? null, workers } : null;
 }
 
 function headlineFromSummary(run: RunData): Headline {

@@ -4,7 +4,7 @@
  * these schemas, and a format version lets a later release read older files or refuse them clearly.
  */
 import { z } from 'zod';
-import { OUTCOME_KINDS } from '../sandbox/sandbox.js';
+import { OUTCOME_KINDS, type SandboxWorkerStatus } from '../sandbox/sandbox.js';
 import { runStatsSchema } from './stats.js';
 
 /** Bumped when a file's meaning changes; readers accept every version up to their own. */
@@ -100,6 +100,19 @@ export const modelSelectionSchema = z.object({
   ),
 });
 
+/** One worker of a queue sandbox, as summary.json keeps it (see SandboxWorkerStatus). */
+const sandboxWorkerStatusSchema = z.object({
+  id: z.string(),
+  host: z.string(),
+  sandbox: z.string(),
+  concurrency: z.number().int(),
+  busy: z.number().int(),
+  live: z.boolean(),
+  evaluations: z.number().int(),
+  perMinute: z.number(),
+  share: z.number(),
+}) satisfies z.ZodType<SandboxWorkerStatus>;
+
 /** summary.json: the machine-readable state of a run, rewritten at each checkpoint and at the end. */
 export const summarySchema = z.object({
   format: z.literal('funsearch-summary'),
@@ -168,6 +181,8 @@ export const summarySchema = z.object({
     channelDepth: z.number().int().positive(),
     /** The largest number of samples drawn and not yet evaluated at any moment of this session. */
     maxDrawnNotEvaluated: z.number().int().nonnegative(),
+    /** With `--redis`: the workers that served this session, their throughput and share. */
+    workers: z.array(sandboxWorkerStatusSchema).optional(),
   }),
   tokens: z.object({ input: z.number(), output: z.number(), total: z.number() }),
   costUsd: z.number(),

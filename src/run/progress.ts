@@ -4,6 +4,7 @@
  */
 import type { Config } from '../config.js';
 import type { ProgramsDatabase } from '../database/programs-database.js';
+import type { SandboxStatus } from '../sandbox/sandbox.js';
 import { budgetUsage } from './budget.js';
 import { SAMPLE_OUTCOMES } from './formats.js';
 import { type ModelFigures, modelStatus } from './model-figures.js';
@@ -15,6 +16,8 @@ export interface ProgressSource {
   database: ProgramsDatabase;
   /** Per-model figures; a line of their own when the run mixes models. */
   models?: readonly ModelFigures[];
+  /** A sandbox with workers (a Redis queue): they get a line of their own. */
+  sandbox?: SandboxStatus | undefined;
 }
 
 // Evaluated outcomes other than ok; LLM failures have their own count in the first line.
@@ -22,7 +25,7 @@ const FAILURE_KINDS = SAMPLE_OUTCOMES.filter(
   (kind) => kind !== 'ok' && kind !== 'llm-error' && kind !== 'not-evaluated',
 );
 
-export function statusLines({ config, stats, database, models }: ProgressSource): string[] {
+export function statusLines({ config, stats, database, models, sandbox }: ProgressSource): string[] {
   const seconds = stats.elapsedMs / 1000;
   const ok = stats.outcomes.ok ?? 0;
   const failures = FAILURE_KINDS.filter((kind) => stats.outcomes[kind])
@@ -44,9 +47,27 @@ export function statusLines({ config, stats, database, models }: ProgressSource)
     `evaluations ${stats.evaluations} (${rate}/s): ok ${ok}${failures ? `, ${failures}` : ''}  registered ${database.programsRegistered}${cacheText(config, stats)}`,
     `islands best: ${islands}`,
     `budget: ${budget}`,
+    ...(sandbox ? [workersLine(sandbox)] : []),
   ];
   if (models && models.length > 1) lines.splice(3, 0, `models: ${modelStatus(models)}`);
   return lines;
+}
+
+/** The workers of a queue sandbox, or that the run waits for the first one. */
+export function workersLine(status: SandboxStatus): string {
+  const live = status.workers.filter((w) => w.live);
+  if (live.length === 0)
+    return 'workers: none yet, waiting for the first (start one: funsearch worker --redis URL)';
+  const busy = live.reduce((n, w) => n + w.busy, 0);
+  const each = [...status.workers]
+    .sort((a, b) => b.evaluations - a.evaluations)
+    .slice(0, 4)
+    .map(
+      (w) => `${w.id}${w.live ? '' : ' (gone)'} ${w.perMinute.toFixed(1)}/min ${Math.round(100 * w.share)}%`,
+    )
+    .join(', ');
+  const more = status.workers.length > 4 ? `, +${status.workers.length - 4} more` : '';
+  return `workers: ${live.length} live, ${busy}/${status.capacity} slots busy; ${each}${more}`;
 }
 
 /** The evaluation cache's share: repeats not run again, and the sandbox time they did not take. */

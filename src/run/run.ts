@@ -19,7 +19,7 @@ import type { Completion, LanguageModel } from '../llm/language-model.js';
 import type { UsageMeter } from '../llm/usage.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Random } from '../random.js';
-import type { Outcome, Sandbox } from '../sandbox/sandbox.js';
+import type { Outcome, Sandbox, SandboxStatus } from '../sandbox/sandbox.js';
 import type { Program } from '../spec/program.js';
 import { budgetStopReason, type StopReason, samplerHasPrompts } from './budget.js';
 import { Channel } from './channel.js';
@@ -86,6 +86,8 @@ export interface RunView {
   drawnNotEvaluated: number;
   /** Per-model figures (one row for a run with one model). */
   models: ModelFigures[];
+  /** Workers, their throughput and share, for a sandbox that reports them (a Redis queue). */
+  sandbox?: SandboxStatus | undefined;
 }
 
 export interface RunResult {
@@ -204,6 +206,7 @@ export class Run {
       queued: this.channel.size,
       drawnNotEvaluated: this.drawnNotEvaluated,
       models: this.models.figures(),
+      sandbox: this.options.sandbox.status?.(),
     };
   }
 
@@ -769,10 +772,12 @@ export class Run {
   }
 
   private concurrency(): Summary['concurrency'] {
+    const workers = this.options.sandbox.status?.().workers;
     return {
       capacity: this.slots.limit,
       channelDepth: this.channel.capacity,
       maxDrawnNotEvaluated: this.maxDrawnNotEvaluated,
+      ...(workers ? { workers } : {}),
     };
   }
 

@@ -13,7 +13,8 @@ export const PROTOCOL_VERSION = 1;
 /** Largest reply frame accepted from a harness (its replies are a few KiB). */
 export const MAX_REPLY_FRAME_BYTES = 1024 * 1024;
 
-const wireOutcomeSchema = z
+/** One outcome as a harness (or a queue worker) reports it; `toOutcome` (score.ts) makes it an Outcome. */
+export const wireOutcomeSchema = z
   .object({
     kind: z.enum(OUTCOME_KINDS),
     durationMs: z.number().nonnegative(),

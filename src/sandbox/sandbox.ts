@@ -51,18 +51,52 @@ export interface SandboxJob {
 
 /** All test inputs of one candidate: one sandbox child runs them in order (one fork, not one per input). */
 export interface SandboxBatchJob {
+  /**
+   * A stable id of this evaluation, unique in the run (the run's sample id, e.g. `s42`), so a
+   * queue can make jobs idempotent. Local sandboxes ignore it.
+   */
+  id?: string;
   program: string;
   functionToRun: string;
   /** Test inputs as Python literals, run in this order. */
   testInputs: readonly string[];
   /** Seconds the candidate may run for each input (measured separately per input). */
   timeoutSeconds: number;
-  /** A stable id of this evaluation, unique in the run (its sample id), so a queue can make jobs idempotent. */
-  id?: string;
 }
 
 /** The library's logger (pino-shaped); kept under this name for the sandbox modules. */
 export type SandboxLogger = Logger;
+
+/** One evaluator worker serving a queue sandbox, as the run sees it. */
+export interface SandboxWorkerStatus {
+  /** `host.pid.tag`, stable for the worker's lifetime. */
+  id: string;
+  host: string;
+  /** Its local sandbox: docker, process or bwrap. */
+  sandbox: string;
+  /** Candidates it runs at once. */
+  concurrency: number;
+  /** Jobs it is running now (of any run using the same Redis). */
+  busy: number;
+  /** False once it left (its connection closed or its heartbeat stopped); kept for the totals. */
+  live: boolean;
+  /** Evaluations of this run it returned. */
+  evaluations: number;
+  /** This run's evaluations per minute from it, over the time it has served this run. */
+  perMinute: number;
+  /** Its share of this run's evaluations, 0..1. */
+  share: number;
+}
+
+/** What a sandbox that spreads work over workers reports for the status line, summary.json and the report. */
+export interface SandboxStatus {
+  kind: Sandbox['kind'];
+  /** Candidates the live workers can run at once. */
+  capacity: number;
+  /** Jobs enqueued by this run and not yet answered. */
+  inFlight: number;
+  workers: SandboxWorkerStatus[];
+}
 
 export interface Sandbox {
   readonly kind: 'docker' | 'process' | 'bwrap' | 'queue';
@@ -76,6 +110,8 @@ export interface Sandbox {
    * calls `listener` on each change; returns the unsubscribe function. Fixed-size sandboxes omit it.
    */
   onCapacityChange?(listener: (capacity: number) => void): () => void;
+  /** Workers, their throughput and share (a queue sandbox); the run shows it in its status and report. */
+  status?(): SandboxStatus;
   /** Set when the sandbox is no security boundary; the CLI prints it at start. */
   readonly warning?: string;
   /** Prepares the sandbox (image, pool, sweep of leftovers). Idempotent; run() calls it too. */

@@ -1,0 +1,253 @@
+/**
+ * Faults of a distributed evaluation against a real redis-server and real `funsearch worker`
+ * processes (the built CLI, process sandbox): a worker killed mid-job, a candidate that kills
+ * its worker every time, Redis restarting, and bad Redis settings at start.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config.js';
+import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
+import type { JobLimits } from '../../src/queue/job.js';
+import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { freePort, makeTlsFiles, type RedisServer, startRedis } from '../helpers/redis.js';
+import { describeWithSystem } from '../helpers/system.js';
+import { exited, killWorkers, startWorker as startWorkerProcess } from '../helpers/workers.js';
+import { eventually, withEvaluate } from '../sandbox/programs.js';
+
+const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
+let redis: RedisServer;
+const closers: (() => Promise<unknown>)[] = [];
+
+function startWorker(extra: string[] = [], url = redis.url, env = cleanEnv()): ChildProcess {
+  return startWorkerProcess(url, extra, env).child;
+}
+
+function queueSandbox(): QueueSandbox {
+  const sandbox = new QueueSandbox({ url: redis.url, runId: 'faults', limits, pollMs: 200 });
+  closers.push(() => sandbox.close());
+  return sandbox;
+}
+
+function rawQueue(): Queue {
+  const connection = redisClient(redis.url);
+  connection.on('error', () => {}); // Redis restarts in one test: reconnecting is expected
+  const queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
+  queue.on('error', () => {});
+  closers.push(async () => connection.disconnect());
+  closers.push(() => queue.close());
+  return queue;
+}
+
+const sleeper = (seconds: number) => withEvaluate(`import time\ntime.sleep(${seconds})\nreturn n`);
+const job = (program: string, id: string, input: string) => ({
+  id,
+  program,
+  functionToRun: 'evaluate',
+  testInputs: [input],
+  timeoutSeconds: 20,
+});
+await describeWithSystem('redis-server', 'distributed evaluation against a real Redis', () => {
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterEach(async () => {
+    while (closers.length) await closers.pop()!();
+    await killWorkers();
+    const client = redisClient(redis.url);
+    await client.flushall();
+    client.disconnect();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+  });
+
+  describe('distributed evaluation faults', () => {
+    it('recovers the job of a worker killed with SIGKILL mid-job; every sample answered once', async () => {
+      const sandbox = queueSandbox();
+      await sandbox.start();
+      const victim = startWorker();
+      startWorker();
+      await eventually(async () => (sandbox.capacity === 2 ? true : undefined), 60_000);
+      const queue = rawQueue();
+      const results = Promise.all(
+        [1, 2, 3, 4].map((n) => sandbox.runBatch(job(sleeper(1.5), `s${n}`, String(n)))),
+      );
+      await eventually(async () => ((await queue.getActiveCount()) === 2 ? true : undefined), 30_000);
+      victim.kill('SIGKILL');
+      await exited(victim);
+
+      const outcomes = await results;
+      expect(outcomes.map((o) => o.map((x) => x.kind))).toEqual([['ok'], ['ok'], ['ok'], ['ok']]);
+      expect(outcomes.map((o) => (o[0]!.kind === 'ok' ? o[0]!.score : null))).toEqual([1, 2, 3, 4]);
+      // BullMQ finished each job once, and the run credited each answer once.
+      expect(await queue.getCompletedCount()).toBe(4);
+      const status = sandbox.status();
+      expect(status.workers.reduce((n, w) => n + w.evaluations, 0)).toBe(4);
+      expect(status.capacity).toBe(1);
+    });
+
+    it('fails a candidate that kills its worker every time, after a bounded number of tries', async () => {
+      const sandbox = queueSandbox();
+      await sandbox.start();
+      // A supervisor (systemd's Restart=always) brings the worker back each time it dies.
+      let deaths = 0;
+      let supervising = true;
+      const supervise = () => {
+        const child = startWorker();
+        child.once('exit', () => {
+          deaths += 1;
+          if (supervising) supervise();
+        });
+      };
+      supervise();
+      closers.push(async () => {
+        supervising = false;
+      });
+      await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
+      // The candidate's parent is the harness; the harness's parent is the worker.
+      const killer = withEvaluate(
+        [
+          'import os, signal, time',
+          'with open("/proc/%d/stat" % os.getppid()) as f:',
+          '  worker = int(f.read().rsplit(")", 1)[1].split()[1])',
+          'os.kill(worker, signal.SIGKILL)',
+          'time.sleep(10)',
+          'return n',
+        ].join('\n'),
+      );
+      const outcomes = await sandbox.runBatch(job(killer, 'poison', '3'));
+      expect(outcomes).toHaveLength(1);
+      expect(outcomes[0]).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/worker died/) });
+      // --max-stalled 1: run twice (recovered once), then failed without a third run.
+      expect(deaths).toBe(2);
+      await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
+      expect(await sandbox.runBatch(job(sleeper(0), 'after', '5'))).toMatchObject([{ kind: 'ok', score: 5 }]);
+      expect(deaths).toBe(2);
+    });
+
+    it('goes on after Redis restarts mid-run and loses every job: each sample is answered', async () => {
+      const sandbox = queueSandbox();
+      await sandbox.start();
+      const worker = startWorker(['--concurrency', '2']);
+      await eventually(async () => (sandbox.capacity === 2 ? true : undefined), 60_000);
+      const queue = rawQueue();
+      const results = Promise.all(
+        [1, 2, 3, 4].map((n) => sandbox.runBatch(job(sleeper(1), `r${n}`, String(n)))),
+      );
+      await eventually(async () => ((await queue.getActiveCount()) === 2 ? true : undefined), 30_000);
+      await redis.restart();
+
+      const outcomes = await results;
+      expect(outcomes.map((o) => (o[0]!.kind === 'ok' ? o[0]!.score : o[0]!.kind))).toEqual([1, 2, 3, 4]);
+      expect(sandbox.requeued).toBeGreaterThan(0);
+      expect(worker.exitCode).toBeNull();
+      await eventually(async () => (sandbox.capacity === 2 ? true : undefined), 30_000);
+      expect(await sandbox.runBatch(job(sleeper(0), 'later', '7'))).toMatchObject([{ kind: 'ok', score: 7 }]);
+    });
+
+    it('stops a worker cleanly on SIGTERM, finishing the job it runs', async () => {
+      const sandbox = queueSandbox();
+      await sandbox.start();
+      const worker = startWorker();
+      await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
+      const queue = rawQueue();
+      const result = sandbox.runBatch(job(sleeper(1), 't1', '4'));
+      await eventually(async () => ((await queue.getActiveCount()) === 1 ? true : undefined), 30_000);
+      worker.kill('SIGTERM');
+      expect(await result).toMatchObject([{ kind: 'ok', score: 4 }]);
+      await exited(worker);
+      expect(worker.exitCode).toBe(0);
+      await eventually(async () => (sandbox.capacity === 0 ? true : undefined), 10_000);
+    });
+
+    it('hands its running job back to the queue on a second signal, for another worker', async () => {
+      const sandbox = queueSandbox();
+      await sandbox.start();
+      const first = startWorker();
+      await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
+      const queue = rawQueue();
+      const result = sandbox.runBatch(job(sleeper(3), 'h1', '6'));
+      await eventually(async () => ((await queue.getActiveCount()) === 1 ? true : undefined), 30_000);
+      first.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      first.kill('SIGTERM');
+      await exited(first);
+      expect(first.exitCode).toBe(0);
+      expect(await queue.getJobState(`faults/${sandbox.sessionId}/h1`)).toBe('waiting');
+      startWorker();
+      expect(await result).toMatchObject([{ kind: 'ok', score: 6 }]);
+      const finished = await queue.getJob(`faults/${sandbox.sessionId}/h1`);
+      expect(finished?.stalledCounter).toBe(0);
+    });
+  });
+
+  describe('funsearch worker at start', () => {
+    it('exits 2 with one line when Redis is unreachable', async () => {
+      const port = await freePort();
+      const result = await runCli(['worker', '--redis', `redis://127.0.0.1:${port}`]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+    });
+
+    it('exits 2 with one line on a wrong password, without printing it', async () => {
+      const secured = await startRedis({ password: 'right-one' });
+      try {
+        const url = `redis://:wrong-one@127.0.0.1:${secured.port}`;
+        const result = await runCli(['worker', '--sandbox', 'docker'], {
+          env: cleanEnv({ FUNSEARCH_REDIS_URL: url }),
+        });
+        expect(result.code).toBe(2);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).toMatch(/refused us \(WRONGPASS\).*FUNSEARCH_REDIS_URL/);
+        expect(result.stderr).not.toContain('wrong-one');
+      } finally {
+        await secured.stop();
+      }
+    });
+
+    it('serves over rediss:// with a password, and says in one line when it cannot trust the server', async () => {
+      const tls = makeTlsFiles();
+      closers.push(() => rm(tls.dir, { recursive: true, force: true }));
+      const secured = await startRedis({ password: 'tls-secret', tls });
+      closers.push(() => secured.stop());
+      const untrusted = await runCli(['worker', '--redis', secured.url]);
+      expect(untrusted.code).toBe(2);
+      expect(untrusted.stderr.trim().split('\n')).toHaveLength(1);
+      expect(untrusted.stderr).toMatch(/cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1/);
+
+      startWorker([], secured.url, cleanEnv({ NODE_EXTRA_CA_CERTS: tls.ca }));
+      const client = new Redis(secured.url, { tls: { ca: readFileSync(tls.ca) } });
+      closers.push(async () => client.disconnect());
+      const registered = await eventually(async () => {
+        const keys = await client.keys('funsearch:worker:*');
+        return keys.length === 1 ? keys : undefined;
+      }, 60_000);
+      expect(JSON.parse((await client.get(registered[0]!))!)).toMatchObject({
+        sandbox: 'process',
+        concurrency: 1,
+      });
+    });
+
+    it('refuses the process sandbox without --unsafe-process-sandbox', async () => {
+      const result = await runCli(['worker', '--redis', redis.url, '--sandbox', 'process']);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/funsearch worker refuses --sandbox process: .*--unsafe-process-sandbox/);
+    });
+
+    it('warns at start with the process sandbox and the flag', async () => {
+      let stderr = '';
+      const worker = startWorker(['--log-level', 'info']);
+      worker.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      await eventually(async () => (/serving evaluations/.test(stderr) ? true : undefined), 60_000);
+      expect(stderr).toMatch(/UNSAFE: this worker runs candidates in the process sandbox/);
+    });
+  });
+});

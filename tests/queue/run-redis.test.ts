@@ -1,0 +1,283 @@
+/**
+ * Whole runs with `--redis` through the built CLI, a real redis-server and real `funsearch worker`
+ * processes (process sandbox): results and accounting as a local run's, workers in the summary and
+ * the report, a killed-then-resumed run that the dead session's jobs do not pollute, and bad Redis
+ * settings at start.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Queue } from 'bullmq';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
+import { cleanEnv, runCli } from '../helpers/cli.js';
+import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { describeWithSystem } from '../helpers/system.js';
+import { killWorkers, startWorker, stopWorker } from '../helpers/workers.js';
+import { eventually } from '../sandbox/programs.js';
+
+// biome-ignore lint/suspicious/noExplicitAny: parsed report files are read field by field in assertions
+type Json = Record<string, any>;
+
+let redis: RedisServer;
+let dir: string;
+
+const BASE = [
+  '-s',
+  'specs/cap_set.py',
+  '-t',
+  'test-inputs/cap_set.txt',
+  '--llm',
+  'mock',
+  '--timeout',
+  '5',
+  '--log-level',
+  'warn',
+];
+
+async function runDirOf(reports: string): Promise<string> {
+  const entries = await readdir(reports);
+  expect(entries).toHaveLength(1);
+  return join(reports, entries[0]!);
+}
+
+const readJson = async (path: string): Promise<Json> => JSON.parse(await readFile(path, 'utf8')) as Json;
+
+async function readEvents(runDir: string): Promise<Json[]> {
+  const text = await readFile(join(runDir, 'events.jsonl'), 'utf8');
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Json);
+}
+
+await describeWithSystem('redis-server', 'runs with --redis', () => {
+  beforeAll(async () => {
+    redis = await startRedis();
+    dir = await mkdtemp(join(tmpdir(), 'funsearch-redis-run-'));
+  });
+  afterEach(async () => {
+    await killWorkers();
+    const client = redisClient(redis.url);
+    await client.flushall();
+    client.disconnect();
+  });
+  afterAll(async () => {
+    await redis?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('funsearch run --redis', () => {
+    it('evaluates on two workers as a local run does, every sample accounted for once', {
+      timeout: 240_000,
+    }, async () => {
+      const [a, b] = [startWorker(redis.url), startWorker(redis.url)];
+      const args = [
+        ...BASE,
+        '--num-samplers',
+        '2',
+        '--samples-per-prompt',
+        '2',
+        '--total-llm-samples',
+        '3',
+        '--mock-latency',
+        '5',
+        '--seed',
+        '4',
+      ];
+      const distributed = await runCli([...args, '--report-dir', join(dir, 'redis'), '--redis', redis.url]);
+      expect(distributed.code, distributed.stderr).toBe(0);
+      const local = await runCli([...args, '--report-dir', join(dir, 'local'), '--sandbox', 'process']);
+      expect(local.code, local.stderr).toBe(0);
+
+      const runDir = await runDirOf(join(dir, 'redis'));
+      const summary = await readJson(join(runDir, 'summary.json'));
+      const reference = await readJson(join(await runDirOf(join(dir, 'local')), 'summary.json'));
+      expect(summary.status).toBe('finished');
+      expect(summary.samples).toBe(12);
+      expect(summary.samples).toBe(reference.samples);
+      expect(summary.initialScore).toBe(reference.initialScore);
+      expect(summary.bestScore).toBeGreaterThanOrEqual(summary.initialScore);
+      const events = await readEvents(runDir);
+      const samples = events.filter((e) => e.sample !== undefined);
+      expect(samples).toHaveLength(12);
+      expect(new Set(samples.map((e) => e.sample)).size).toBe(12);
+      expect(samples.filter((e) => e.outcome === 'not-evaluated')).toEqual([]);
+
+      const workers = summary.concurrency.workers as Json[];
+      expect(workers.map((w) => w.sandbox)).toEqual(['process', 'process']);
+      // Each job BullMQ finished was answered by one worker and credited once (the initial program
+      // is one job per input; rejected samples never become jobs).
+      const client = redisClient(redis.url);
+      const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
+      const completed = await queue.getCompletedCount();
+      await queue.close();
+      client.disconnect();
+      const credited = workers.reduce((n, w) => n + w.evaluations, 0);
+      expect(credited).toBe(completed);
+      expect(credited).toBeGreaterThanOrEqual(2);
+      expect(credited).toBeLessThanOrEqual(2 + 12);
+      expect(workers.reduce((n, w) => n + w.share, 0)).toBeCloseTo(1, 6);
+      const html = await readFile(join(runDir, 'report.html'), 'utf8');
+      expect(html).toContain('<h2>Workers</h2>');
+      for (const w of workers) expect(html).toContain(w.id);
+      await Promise.all([stopWorker(a.child), stopWorker(b.child)]);
+    });
+
+    it('resumes a killed run without taking or running the dead session’s jobs', {
+      timeout: 240_000,
+    }, async () => {
+      const reports = join(dir, 'resume');
+      // Candidates that take a while, so the run is killed with a job in flight.
+      const slow = join(dir, 'slow-responses.txt');
+      await writeFile(
+        slow,
+        'import builtins, time\nif not getattr(builtins, "slept", False):\n  builtins.slept = True\n  time.sleep(4)\nreturn float(sum(el))\n',
+      );
+      const first = startWorker(redis.url);
+      const client = redisClient(redis.url);
+      const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
+      let run: ChildProcess | undefined;
+      const killed = runCli(
+        [
+          ...BASE,
+          '--report-dir',
+          reports,
+          '--num-samplers',
+          '1',
+          '--samples-per-prompt',
+          '1',
+          '--total-llm-samples',
+          '50',
+          '--mock-latency',
+          '5',
+          '--mock-responses',
+          slow,
+          '--checkpoint-every',
+          '1',
+          '--redis',
+          redis.url,
+        ],
+        { onSpawn: (child) => (run = child) },
+      );
+      try {
+        // A sample's job is running on the worker: kill the worker, then the run.
+        await eventually(async () => {
+          const active = await queue.getJobs(['active']);
+          return active.some((job) => /\/s\d+$/.test(job.id ?? '')) ? true : undefined;
+        }, 60_000);
+        // (`new-…` is where the run's jobs went before its directory, and so its id, existed.)
+        const sessionKey = await eventually(async () => {
+          const keys = await client.keys('funsearch:run:*:session');
+          return keys.find((key) => !key.includes(':run:new-'));
+        }, 10_000);
+        const deadSession = await client.get(sessionKey);
+        first.child.kill('SIGKILL');
+        run!.kill('SIGKILL');
+        expect((await killed).signal).toBe('SIGKILL');
+        const runDir = await runDirOf(reports);
+
+        // The resumed run claims the run before any worker can take the dead session's job.
+        const resumed = runCli([
+          ...['--resume', runDir, '--total-llm-samples', '1', '--log-level', 'warn'],
+          ...['--redis', redis.url],
+        ]);
+        await eventually(async () => {
+          const now = await client.get(sessionKey);
+          return now !== null && now !== deadSession ? true : undefined;
+        }, 60_000);
+        const second = startWorker(redis.url);
+        const result = await resumed;
+        expect(result.code, result.stderr).toBe(0);
+        // The dead session's job comes back from the killed worker and is skipped, never run.
+        const stale = await eventually(async () => {
+          const failed = await queue.getJobs(['failed']);
+          return failed.find((job) => job.id?.includes(`/${deadSession}/`));
+        }, 60_000);
+        expect(stale.failedReason).toMatch(/stale job: its run continues in a newer session/);
+        await stopWorker(second.child);
+        expect(second.stderr()).toMatch(/1 stale skipped/);
+        const summary = await readJson(join(runDir, 'summary.json'));
+        expect(summary.status).toBe('finished');
+      } finally {
+        await queue.close();
+        client.disconnect();
+      }
+    });
+  });
+
+  describe('funsearch run --redis at start', () => {
+    it('exits 2 with one line, creating no run directory, when Redis is unreachable', async () => {
+      const reports = join(dir, 'unreachable');
+      const port = await freePort();
+      const result = await runCli([...BASE, '--report-dir', reports, '--redis', `redis://127.0.0.1:${port}`]);
+      expect(result.code).toBe(2);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stderr).toMatch(
+        /cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\).*--redis/,
+      );
+      expect(await readdir(reports).catch(() => [])).toEqual([]);
+    });
+
+    it('exits 2 with one line on a wrong password from FUNSEARCH_REDIS_URL', async () => {
+      const secured = await startRedis({ password: 'run-secret' });
+      try {
+        const url = `redis://:not-it@127.0.0.1:${secured.port}`;
+        const result = await runCli([...BASE, '--report-dir', join(dir, 'wrongpass')], {
+          env: cleanEnv({ FUNSEARCH_REDIS_URL: url }),
+        });
+        expect(result.code).toBe(2);
+        expect(result.stderr.trim().split('\n')).toHaveLength(1);
+        expect(result.stderr).toMatch(/refused us \(WRONGPASS\).*FUNSEARCH_REDIS_URL/);
+        expect(result.stderr).not.toContain('not-it');
+      } finally {
+        await secured.stop();
+      }
+    });
+
+    it('waits for the first worker, saying so, and then runs', async () => {
+      const reports = join(dir, 'waits');
+      let stderr = '';
+      let child: ChildProcess | undefined;
+      const done = runCli(
+        [
+          ...BASE,
+          '--log-level',
+          'info',
+          '--report-dir',
+          reports,
+          '--num-samplers',
+          '1',
+          '--samples-per-prompt',
+          '1',
+          '--total-llm-samples',
+          '2',
+          '--mock-latency',
+          '5',
+          '--redis',
+          redis.url,
+        ],
+        {
+          onSpawn: (c) => {
+            child = c;
+            c.stderr!.on('data', (chunk: Buffer) => {
+              stderr += chunk.toString();
+            });
+          },
+        },
+      );
+      await eventually(async () => (/waiting for the first worker/.test(stderr) ? true : undefined), 60_000);
+      await sleep(500);
+      expect(child!.exitCode).toBeNull();
+      const worker = startWorker(redis.url);
+      const result = await done;
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr, result.stderr).toMatch(/a worker joined/);
+      const summary = await readJson(join(await runDirOf(reports), 'summary.json'));
+      expect(summary.samples).toBe(2);
+      await stopWorker(worker.child);
+    });
+  });
+});
