@@ -11,5 +11,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 180_000,
     retry: 0,
+    // Most test time is spent waiting on child processes, containers and servers, so more files
+    // than cores run at once (measured on 2 cores: 265 s with 4 workers against 357 s with 2).
+    maxWorkers: 4,
   },
 });
