@@ -3,14 +3,15 @@
  * Wiring only: the checks at start (URL, sandbox choice, Redis, the local sandbox), the status
  * line, and the signals. src/queue/worker.ts does the work.
  */
+
 import { availableParallelism } from 'node:os';
 import { type Config, defaultConfig, parseConfig } from '../config.js';
 import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { checkRedisUrl, probeRedis, redactUrl } from '../queue/connection.js';
 import type { JobLimits } from '../queue/job.js';
 import { EvaluationWorker, type QueueTimings } from '../queue/worker.js';
 import { checkWorkerSandbox, createSandbox } from '../sandbox/index.js';
-import type { SandboxLogger } from '../sandbox/sandbox.js';
 
 export interface WorkerCommandOptions {
   /** `--redis`; FUNSEARCH_REDIS_URL from `env` when absent. */
@@ -128,7 +129,7 @@ function workerConfig(options: WorkerCommandOptions, limits: JobLimits, concurre
 const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 
 /** Short pino-shaped lines on the terminal: `time level message key=value…`. */
-function terminalLogger(level: string, print: (line: string) => void): SandboxLogger {
+function terminalLogger(level: string, print: (line: string) => void): Logger {
   const threshold = level === 'silent' ? LEVELS.length : Math.max(0, LEVELS.indexOf(level as never));
   const at =
     (index: number) =>

@@ -1,7 +1,8 @@
 /** Distributed evaluation through a BullMQ queue on Redis: what the run and the CLI need. */
+
 import { hostname } from 'node:os';
 import type { SandboxConfig } from '../config.js';
-import type { SandboxLogger } from '../sandbox/sandbox.js';
+import type { Logger } from '../logger.js';
 import { checkRedisUrl, probeRedis } from './connection.js';
 import type { JobLimits } from './job.js';
 import { QueueSandbox, runIdOf } from './queue-sandbox.js';
@@ -23,7 +24,7 @@ export async function openQueueSandbox(options: {
   /** The run directory, or a function giving it once it exists (a new run creates it later). */
   runDir: string | (() => string | undefined);
   sandbox: SandboxConfig;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
 }): Promise<QueueSandbox> {
   const url = checkRedisUrl(options.url, options.source);
   await probeRedis(url, options.source);

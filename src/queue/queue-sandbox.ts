@@ -10,17 +10,18 @@
  * persistence): a periodic check finds this run's jobs that vanished and enqueues them again, and
  * picks up answers whose event was lost.
  */
+
 import { randomUUID } from 'node:crypto';
 import { type Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { InfrastructureError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import {
   type Outcome,
   runOne,
   type Sandbox,
   type SandboxBatchJob,
   type SandboxJob,
-  type SandboxLogger,
   type SandboxStatus,
   type SandboxWorkerStatus,
 } from '../sandbox/sandbox.js';
@@ -48,7 +49,7 @@ export interface QueueSandboxOptions {
   sessionId?: string | undefined;
   /** The run's `sandbox` config: the limits workers apply to its candidates. */
   limits: JobLimits;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
   /** How often workers are listed (capacity) and pending jobs checked; default 1000 ms. */
   pollMs?: number | undefined;
   /** Tries of a job whose worker hit an infrastructure fault (not a candidate failure); default 3. */

@@ -6,10 +6,12 @@
  * fails with BullMQ's reason). Its presence is BullMQ's named worker connection plus a
  * heartbeat key carrying what the run shows (concurrency, load).
  */
+
 import { hostname } from 'node:os';
 import { type Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import type { Redis } from 'ioredis';
-import type { Sandbox, SandboxLogger } from '../sandbox/sandbox.js';
+import type { Logger } from '../logger.js';
+import type { Sandbox } from '../sandbox/sandbox.js';
 import {
   QUEUE_NAME,
   QUEUE_PREFIX,
@@ -47,7 +49,7 @@ export interface EvaluationWorkerOptions {
   sandboxKind: string;
   /** A local sandbox applying `limits`; the worker keeps one per distinct limits, started lazily. */
   createSandbox: (limits: JobLimits) => Sandbox;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
   timings?: Partial<QueueTimings> | undefined;
   /** Shown to runs when the local sandbox is no security boundary. */
   warning?: string | undefined;

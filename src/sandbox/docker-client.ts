@@ -4,11 +4,12 @@
  * answers at all), a container that fails to start is removed before the error is rethrown,
  * and removal is idempotent.
  */
+
 import { type Duplex, PassThrough, Readable, type Writable } from 'node:stream';
 import Docker from 'dockerode';
 import { InfrastructureError, UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { bubblewrapProbe } from './bwrap-probe.js';
-import type { SandboxLogger } from './sandbox.js';
 
 /** The remedy for an unreachable engine: bwrap is the isolated alternative where bubblewrap works. */
 export function dockerUnreachableHint(bubblewrapWorks: boolean): string {
@@ -52,10 +53,10 @@ function describe(error: unknown): string {
 
 export class DockerClient {
   readonly docker: Docker;
-  private readonly logger: SandboxLogger | undefined;
+  private readonly logger: Logger | undefined;
 
   /** `docker` defaults to `new Docker()`, which honours DOCKER_HOST (and DOCKER_TLS_VERIFY etc.). */
-  constructor(options: { docker?: Docker | undefined; logger?: SandboxLogger | undefined } = {}) {
+  constructor(options: { docker?: Docker | undefined; logger?: Logger | undefined } = {}) {
     this.docker = options.docker ?? new Docker();
     this.logger = options.logger;
   }

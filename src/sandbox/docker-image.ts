@@ -2,12 +2,13 @@
  * The sandbox image: built through the engine API from the Dockerfile shipped with the package,
  * with a tar context made in memory (one file, so a 40-line tar writer beats a dependency).
  */
+
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type Docker from 'dockerode';
 import { UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { DockerClient } from './docker-client.js';
-import type { SandboxLogger } from './sandbox.js';
 
 export const DEFAULT_BASE_IMAGE = 'python:3.11-slim';
 export const OFFLINE_BASE_IMAGE = 'funsearch-base:local';
@@ -23,13 +24,13 @@ export interface BuildImageOptions {
   baseImage?: string | undefined;
   /** One call per line of build output. */
   onProgress?: ((line: string) => void) | undefined;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
   docker?: Docker | DockerClient | undefined;
   /** Dockerfile text; default the bundled one. */
   dockerfile?: string | undefined;
 }
 
-function clientOf(docker: Docker | DockerClient | undefined, logger?: SandboxLogger): DockerClient {
+function clientOf(docker: Docker | DockerClient | undefined, logger?: Logger): DockerClient {
   return docker instanceof DockerClient ? docker : new DockerClient({ docker, logger });
 }
 

@@ -7,22 +7,17 @@
  * therefore neither signal nor open the /proc entries of pid 1, whose stdio is the container's,
  * and the harness can kill "every process of its uid" to leave nothing of a candidate behind.
  */
+
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, hostname } from 'node:os';
 import type Docker from 'dockerode';
 import type { Config, SandboxConfig } from '../config.js';
 import { InfrastructureError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { DockerClient, shortId } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
 import { HarnessConnection, harnessCommand } from './protocol.js';
-import {
-  type Outcome,
-  runOne,
-  type Sandbox,
-  type SandboxBatchJob,
-  type SandboxJob,
-  type SandboxLogger,
-} from './sandbox.js';
+import { type Outcome, runOne, type Sandbox, type SandboxBatchJob, type SandboxJob } from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
 export const LABEL_RUN = 'funsearch.run';
@@ -101,7 +96,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
 /** Starts one container with its harness; on any failure the container is removed. */
 export async function startDockerWorker(
   client: DockerClient,
-  options: { image: string; sandbox: SandboxConfig; sessionId: string; logger?: SandboxLogger | undefined },
+  options: { image: string; sandbox: SandboxConfig; sessionId: string; logger?: Logger | undefined },
 ): Promise<HarnessWorker> {
   const id = await client.createAndStart(containerOptions(options));
   const name = shortId(id);
@@ -192,7 +187,7 @@ export function isLeftover(
 export async function sweepLeftovers(
   options: {
     docker?: Docker | DockerClient | undefined;
-    logger?: SandboxLogger | undefined;
+    logger?: Logger | undefined;
     session?: string | undefined;
   } = {},
 ): Promise<number> {
@@ -214,7 +209,7 @@ export async function sweepLeftovers(
 
 export interface DockerSandboxOptions {
   config: Config;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
   /** Progress lines of an image build (the image is built when `config.docker_image` is missing). */
   onProgress?: ((line: string) => void) | undefined;
   docker?: Docker | undefined;

@@ -4,20 +4,15 @@
  * module is the one place that spawns such a harness, waits for it to be ready, explains its
  * death and kills it; each sandbox only says which command line, environment and user.
  */
+
 import { type ChildProcess, spawn } from 'node:child_process';
 import type { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { InfrastructureError, UserError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { availableCpus, poolSize } from './docker-pool.js';
 import { HarnessConnection } from './protocol.js';
-import {
-  type Outcome,
-  runOne,
-  type Sandbox,
-  type SandboxBatchJob,
-  type SandboxJob,
-  type SandboxLogger,
-} from './sandbox.js';
+import { type Outcome, runOne, type Sandbox, type SandboxBatchJob, type SandboxJob } from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
 const READY_TIMEOUT_MS = 60_000;
@@ -47,10 +42,7 @@ function exitDescription(child: ChildProcess): string {
 }
 
 /** Starts one harness process and resolves once it said `ready`; on failure nothing is left running. */
-export async function startHarnessProcess(
-  spec: HarnessProcessSpec,
-  logger?: SandboxLogger,
-): Promise<HarnessWorker> {
+export async function startHarnessProcess(spec: HarnessProcessSpec, logger?: Logger): Promise<HarnessWorker> {
   const [command, ...args] = spec.argv;
   const child = spawn(command!, args, {
     cwd: spec.cwd,
@@ -125,7 +117,7 @@ export async function startHarnessProcess(
 
 export interface LocalSandboxOptions {
   config: Config;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
   poolSize?: number | undefined;
   answerMarginMs?: number | undefined;
 }

@@ -1,4 +1,3 @@
-/** The sandbox factory and the operations the CLI needs (image build, sweep, signal cleanup). */
 import { BwrapSandbox } from './bwrap.js';
 import { DockerSandbox, type DockerSandboxOptions } from './docker-pool.js';
 import { ProcessSandbox } from './process.js';
@@ -33,7 +32,7 @@ export {
 } from './docker-image.js';
 export { DockerSandbox, poolSize, sweepLeftovers } from './docker-pool.js';
 export { PROCESS_SANDBOX_WARNING, ProcessSandbox } from './process.js';
-export type { Outcome, OutcomeKind, Sandbox, SandboxBatchJob, SandboxJob, SandboxLogger } from './sandbox.js';
+export type { Outcome, OutcomeKind, Sandbox, SandboxBatchJob, SandboxJob } from './sandbox.js';
 export { OUTCOME_KINDS } from './sandbox.js';
 export { MAX_EXACT_INT } from './score.js';
 export { closeAllSandboxes } from './worker-pool.js';

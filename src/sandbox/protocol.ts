@@ -3,11 +3,13 @@
  * and UTF-8 JSON, in both directions. Replies are size-capped, strictly decoded (fatal UTF-8,
  * JSON only) and checked against a schema; anything else ends the connection.
  */
+
 import { readFileSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 import { z } from 'zod';
 import type { SandboxConfig } from '../config.js';
-import { OUTCOME_KINDS, type SandboxLogger } from './sandbox.js';
+import type { Logger } from '../logger.js';
+import { OUTCOME_KINDS } from './sandbox.js';
 
 export const PROTOCOL_VERSION = 1;
 /** Largest reply frame accepted from a harness (its replies are a few KiB). */
@@ -133,7 +135,7 @@ export class HarnessConnection {
     stdout: Readable,
     stderr: Readable | undefined,
     private readonly name: string,
-    private readonly logger?: SandboxLogger,
+    private readonly logger?: Logger,
   ) {
     this.ready = new Promise((resolve, reject) => {
       this.resolveReady = resolve;

@@ -1,10 +1,3 @@
-/**
- * The sandbox capability: run an untrusted candidate program against test inputs and report
- * what happened as data. A failing candidate is an Outcome; only infrastructure faults throw
- * (InfrastructureError from src/errors.ts).
- */
-import type { Logger } from '../logger.js';
-
 export const OUTCOME_KINDS = [
   'ok',
   'timeout',
@@ -63,9 +56,6 @@ export interface SandboxBatchJob {
   /** Seconds the candidate may run for each input (measured separately per input). */
   timeoutSeconds: number;
 }
-
-/** The library's logger (pino-shaped); kept under this name for the sandbox modules. */
-export type SandboxLogger = Logger;
 
 /** One evaluator worker serving a queue sandbox, as the run sees it. */
 export interface SandboxWorkerStatus {

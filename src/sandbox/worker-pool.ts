@@ -3,9 +3,11 @@
  * a worker whose harness died, went silent or could not clean up is destroyed and replaced,
  * and every pool registers in a process-wide registry so a signal handler can close them all.
  */
+
 import { InfrastructureError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { HarnessConnection, ResultMessage } from './protocol.js';
-import type { Outcome, OutcomeKind, SandboxBatchJob, SandboxLogger } from './sandbox.js';
+import type { Outcome, OutcomeKind, SandboxBatchJob } from './sandbox.js';
 import { failure, toOutcome } from './score.js';
 
 /** One warm harness: a container running it, or a host process. */
@@ -22,7 +24,7 @@ export interface HarnessWorker {
 export interface WorkerPoolOptions {
   size: number;
   createWorker: () => Promise<HarnessWorker>;
-  logger?: SandboxLogger | undefined;
+  logger?: Logger | undefined;
   /**
    * Grace beyond an input's timeout before the host declares a harness unresponsive and kills
    * its worker (the harness enforces the timeout itself; this only catches a stuck harness).

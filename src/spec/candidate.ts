@@ -23,7 +23,8 @@ export interface CandidateFailure {
   reason: string;
 }
 
-export type CandidateResult = Candidate | CandidateFailure;
+/** What building a candidate from a sample gives: the program to run, or why there is none. */
+export type CandidateBuild = Candidate | CandidateFailure;
 
 /**
  * The template with the evolved function's body replaced by the body trimmed out of `llmOutput`.
@@ -36,7 +37,7 @@ export function buildCandidate(
   functionToEvolve: string,
   llmOutput: string,
   versionGenerated?: number,
-): CandidateResult {
+): CandidateBuild {
   const evolved = template.getFunction(functionToEvolve);
   let body = trimFunctionBody(llmOutput, {
     indent: evolved.indent,

@@ -6,9 +6,9 @@ export {
   bodyFromCandidateFile,
   buildCandidate,
   type Candidate,
+  type CandidateBuild,
   type CandidateFailure,
   type CandidateFileOptions,
-  type CandidateResult,
 } from './candidate.js';
 export { normaliseForCache } from './normalise.js';
 export {

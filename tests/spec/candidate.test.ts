@@ -5,7 +5,7 @@ import {
   bodyFromCandidateFile,
   buildCandidate,
   type Candidate,
-  type CandidateResult,
+  type CandidateBuild,
   initParser,
   Program,
   parseSpec,
@@ -22,7 +22,7 @@ beforeAll(async () => {
   ).program;
 });
 
-function ok(result: CandidateResult): Candidate {
+function ok(result: CandidateBuild): Candidate {
   if ('error' in result) throw new Error(`expected a candidate, got ${result.error}: ${result.reason}`);
   return result;
 }
