@@ -15,6 +15,7 @@ import {
   sandboxUid,
 } from './bwrap-probe.js';
 import { LocalHarnessSandbox, type LocalSandboxOptions, startHarnessProcess } from './harness-process.js';
+import { createMemoryCgroup, inCgroup, memoryCgroupHierarchy } from './memory-cgroup.js';
 import { harnessCommand } from './protocol.js';
 import type { HarnessWorker } from './worker-pool.js';
 
@@ -31,18 +32,56 @@ export class BwrapSandbox extends LocalHarnessSandbox {
     super(options);
   }
 
+  /**
+   * Whether `memory_mb` holds for a harness and all its processes together (a memory cgroup per
+   * harness, as a container has); otherwise it holds per process only.
+   */
+  get memoryCapped(): boolean {
+    return this.options.probe?.user === undefined && memoryCgroupHierarchy() !== null;
+  }
+
   protected async prepare(): Promise<void> {
     this.host = await requireBubblewrap(
       this.options.probe ? probeBubblewrap(this.options.probe) : bubblewrapProbe(),
     );
+    if (!this.memoryCapped) {
+      this.options.logger?.info(
+        {},
+        'bwrap sandbox: no memory cgroup can be made here (it needs root and the memory controller), so memory_mb holds per process, not for a candidate and its children together',
+      );
+    }
   }
 
-  protected createWorker(): Promise<HarnessWorker> {
+  protected async createWorker(): Promise<HarnessWorker> {
     const host = this.host!;
-    const [, ...args] = harnessCommand('container', this.options.config.sandbox, { workRoot: '/tmp' });
+    const { sandbox } = this.options.config;
+    const [, ...args] = harnessCommand('container', sandbox, { workRoot: '/tmp' });
+    const argv = bwrapArgv(host, sandbox, [host.python.executable, ...args], sandboxUid());
+    const cgroup = this.memoryCapped
+      ? createMemoryCgroup(sandbox.memory_mb * 2 ** 20, this.options.logger)
+      : undefined;
+    let worker: HarnessWorker;
+    try {
+      worker = await this.startHarness(cgroup ? inCgroup(cgroup, argv) : argv);
+    } catch (error) {
+      await cgroup?.remove();
+      throw error;
+    }
+    if (!cgroup) return worker;
+    return {
+      ...worker,
+      destroy: async () => {
+        await worker.destroy();
+        await cgroup.remove();
+      },
+    };
+  }
+
+  private startHarness(argv: string[]): Promise<HarnessWorker> {
+    const host = this.host!;
     return startHarnessProcess(
       {
-        argv: bwrapArgv(host, this.options.config.sandbox, [host.python.executable, ...args], sandboxUid()),
+        argv,
         env: { PATH: process.env.PATH ?? SANDBOX_PATH },
         cwd: '/',
         uid: this.options.probe?.user?.uid,

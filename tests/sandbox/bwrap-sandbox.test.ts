@@ -5,7 +5,7 @@
  * Runtime tests need a working bubblewrap (tests/helpers/system.ts decides: skipped outside CI,
  * failed under CI=true).
  */
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,6 +15,7 @@ import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
 import { probeBubblewrap, requireBubblewrap } from '../../src/sandbox/bwrap-probe.js';
 import { dockerUnreachableHint } from '../../src/sandbox/docker-client.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
+import { memoryCgroupHierarchy } from '../../src/sandbox/memory-cgroup.js';
 import { describeWithSystem } from '../helpers/system.js';
 import { hostEvaluate, job, only, SPEC } from './programs.js';
 
@@ -123,6 +124,48 @@ await describeWithSystem('bwrap', 'bwrap sandbox', () => {
       "    import socket\n    try:\n        socket.create_connection(('127.0.0.1', 22), timeout=1).close()\n        return 1\n    except OSError as e:\n        return e.errno";
     // ECONNREFUSED (111) from a loopback of its own, or ENETUNREACH (101): never a connection.
     expect([101, 111]).toContain(await scoreOf(sandbox, connect));
+  });
+
+  it('caps memory per harness with a cgroup where one can be made, and removes it on close', async () => {
+    const where = memoryCgroupHierarchy();
+    const ours = () =>
+      where
+        ? readdirSync(where.parent).filter((name) => name.startsWith(`funsearch-bwrap-${process.pid}-`))
+        : [];
+    // The suite's own sandbox has its cgroups too: only the new ones are this sandbox's.
+    const before = new Set(ours());
+    const added = () => ours().filter((name) => !before.has(name));
+    const own = new BwrapSandbox({ config: parseConfig({ sandbox: { memory_mb: 256 } }), poolSize: 1 });
+    await own.start();
+    expect(own.memoryCapped).toBe(where !== null);
+    // Three children of 100 MiB each: each under the per-process limit, together over the shared one.
+    const program = [
+      'import os, time',
+      'def evaluate(n):',
+      '    pids = []',
+      '    for _ in range(3):',
+      '        pid = os.fork()',
+      '        if pid == 0:',
+      "            block = bytearray(b'x') * (100 << 20)",
+      '            time.sleep(1)',
+      '            os._exit(0 if block else 1)',
+      '        pids.append(pid)',
+      '    return sum(os.waitpid(p, 0)[1] != 0 for p in pids)',
+      '',
+    ].join('\n');
+    const [outcome] = await own.runBatch({
+      program,
+      functionToRun: 'evaluate',
+      testInputs: ['3'],
+      timeoutSeconds: 20,
+    });
+    if (own.memoryCapped) {
+      expect(added()).toHaveLength(1);
+      // Some child was killed by the cgroup's limit: a non-zero count, or the harness classifying it.
+      expect(outcome!.kind === 'memory' || (outcome!.kind === 'ok' && outcome!.score > 0)).toBe(true);
+    }
+    await own.close();
+    expect(added()).toEqual([]);
   });
 });
 

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
+import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
 import { describeWithSystem, SANDBOX_TEST_IMAGE, type SystemPart } from '../helpers/system.js';
@@ -84,7 +85,8 @@ for (const kind of ['docker', 'process', 'bwrap'] as const) {
         ? `${hostile.id}: ${hostile.title} — skipped: ${always}`
         : `${hostile.id}: ${hostile.title}`;
       it.skipIf(always !== null)(name, async (context) => {
-        const conditional = conditionalCannotHold(hostile.cannotHold?.[kind], candidateUid);
+        const memoryCapped = sandbox instanceof BwrapSandbox && sandbox.memoryCapped;
+        const conditional = conditionalCannotHold(hostile.cannotHold?.[kind], candidateUid, memoryCapped);
         context.skip(conditional !== null, conditional ?? undefined);
         const ctx = environment.context(kind, MEMORY_MB);
         tags.push(ctx.tag);
@@ -197,8 +199,15 @@ function alwaysCannotHold(reason: CannotHold | undefined): string | null {
   return typeof reason === 'string' ? reason : null;
 }
 
-function conditionalCannotHold(reason: CannotHold | undefined, candidateUid: number): string | null {
+function conditionalCannotHold(
+  reason: CannotHold | undefined,
+  candidateUid: number,
+  memoryCapped: boolean,
+): string | null {
   if (reason === undefined || typeof reason === 'string') return null;
+  if (reason.when === 'without-memory-cgroup') {
+    return memoryCapped ? null : `cannot hold it here: ${reason.reason} (no memory cgroup can be made)`;
+  }
   const applies = reason.when === 'as-root' ? candidateUid === 0 : candidateUid === process.getuid?.();
   return applies
     ? `process sandbox cannot hold it here: ${reason.reason} (candidate uid ${candidateUid})`
