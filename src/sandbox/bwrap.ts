@@ -19,6 +19,9 @@ import { createMemoryCgroup, inCgroup, memoryCgroupHierarchy } from './memory-cg
 import { harnessCommand } from './protocol.js';
 import type { HarnessWorker } from './worker-pool.js';
 
+/** Room for the warm harness itself (Python with numpy loaded, the files it maps) in its memory cgroup. */
+const HARNESS_HEADROOM_MB = 128;
+
 export interface BwrapSandboxOptions extends LocalSandboxOptions {
   /** Probe options (tests: another interpreter, or an ordinary user when running as root). */
   probe?: BwrapProbeOptions | undefined;
@@ -56,10 +59,11 @@ export class BwrapSandbox extends LocalHarnessSandbox {
     const host = this.host!;
     const { sandbox } = this.options.config;
     const [, ...args] = harnessCommand('container', sandbox, { workRoot: '/tmp' });
+    // The harness's own memory comes on top, so one process still meets its own address-space
+    // limit first; the cgroup catches what a candidate's processes use together.
+    const limit = (sandbox.memory_mb + HARNESS_HEADROOM_MB) * 2 ** 20;
+    const cgroup = this.memoryCapped ? createMemoryCgroup(limit, this.options.logger) : undefined;
     const argv = bwrapArgv(host, sandbox, [host.python.executable, ...args], sandboxUid());
-    const cgroup = this.memoryCapped
-      ? createMemoryCgroup(sandbox.memory_mb * 2 ** 20, this.options.logger)
-      : undefined;
     let worker: HarnessWorker;
     try {
       worker = await this.startHarness(cgroup ? inCgroup(cgroup, argv) : argv);

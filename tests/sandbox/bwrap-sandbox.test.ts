@@ -138,12 +138,13 @@ await describeWithSystem('bwrap', 'bwrap sandbox', () => {
     const own = new BwrapSandbox({ config: parseConfig({ sandbox: { memory_mb: 256 } }), poolSize: 1 });
     await own.start();
     expect(own.memoryCapped).toBe(where !== null);
-    // Three children of 100 MiB each: each under the per-process limit, together over the shared one.
+    // Six children of 100 MiB each: each under the per-process limit, together over the shared one
+    // (256 MiB plus the harness's headroom of 128 MiB).
     const program = [
       'import os, time',
       'def evaluate(n):',
       '    pids = []',
-      '    for _ in range(3):',
+      '    for _ in range(6):',
       '        pid = os.fork()',
       '        if pid == 0:',
       "            block = bytearray(b'x') * (100 << 20)",
