@@ -8,7 +8,7 @@ export default defineConfig({
     // After the usual summary, one line naming the groups skipped for want of a system part.
     reporters: ['default', './tests/helpers/system-reporter.ts'],
     // Docker and subprocess tests start real containers and processes; generous, but never retried.
-    testTimeout: 60_000,
+    testTimeout: 120_000,
     hookTimeout: 180_000,
     retry: 0,
     // Most test time is spent waiting on child processes, containers and servers, so more files
