@@ -274,6 +274,8 @@ export class WorkerPool {
         inputs: job.testInputs,
         timeout: job.timeoutSeconds,
       });
+      // Aborted before the job went out (while a worker was being taken): no abort event will come.
+      if (signal?.aborted) onAbort();
     });
   }
 }

@@ -97,8 +97,13 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
     // A candidate that never ends would hold the first Ctrl-C for the grace period; the second must not wait.
     const done = runCli([...args(reports), '--timeout', '60'], { onSpawn: (c) => (child = c) });
     await waitForEvents(reports, 3);
+    // The second signal only once the first was handled: two SIGINTs pending at once are one.
+    let stderr = '';
+    child!.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
     child!.kill('SIGINT');
-    await sleep(200);
+    while (!stderr.includes('SIGINT: stopping')) await sleep(20);
     child!.kill('SIGINT');
     const result = await done;
     expect(result.code, result.stderr).toBe(130);
