@@ -16,7 +16,7 @@ import { RUN_FILES, readRunConfig } from '../run/run-dir.js';
 import { DirectoryStore } from '../run/store.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { costOf, languageModelFor, loadEnv, loadInputs, loadSpec } from './shared.js';
+import { languageModelFor, loadEnv, loadInputs, loadSpec } from './shared.js';
 
 export interface RunCommandOptions {
   specFile?: string;
@@ -73,7 +73,6 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
     store,
     random,
     logger,
-    costOf: (completion) => costOf(meter, llm, completion),
     prices: meter,
     onTick: (view) => (status ? status.draw(statusLines(view)) : printLine(progressLine(view))),
     tickMs: status ? 500 : 5000,
@@ -95,9 +94,9 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   try {
     result = await run.start();
   } catch (error) {
-    if (signalled) throw new ExitError(signalled === 'SIGINT' ? 130 : 143);
+    if (signalled) throw signalExit(signalled);
     if (error instanceof InitialProgramError) throw new ExitError(1, error.message, true);
-    if ((error as { fatal?: boolean })?.fatal) throw new UserError((error as Error).message);
+    if (isUserFault(error)) throw new UserError((error as Error).message);
     throw error;
   } finally {
     process.off('SIGINT', onSignal);
@@ -110,12 +109,20 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
 }
 
 function exitFor(result: RunResult, signalled: NodeJS.Signals | undefined): void {
-  if (result.status === 'failed' && !signalled) {
-    const error = result.error as Error & { fatal?: boolean };
-    if (error instanceof UserError || error?.fatal) throw new UserError(error.message);
-    throw new ExitError(1, `run failed: ${error?.message ?? error}`, true);
-  }
-  if (signalled) throw new ExitError(signalled === 'SIGINT' ? 130 : 143);
+  if (signalled) throw signalExit(signalled);
+  if (result.status !== 'failed') return;
+  const error = result.error as Error;
+  if (isUserFault(error)) throw new UserError(error.message);
+  throw new ExitError(1, `run failed: ${error?.message ?? error}`, true);
+}
+
+/** A mistake the user fixes (a refused key, an unknown model): exit 2 with its one line. */
+function isUserFault(error: unknown): boolean {
+  return error instanceof UserError || (error as { fatal?: boolean } | undefined)?.fatal === true;
+}
+
+function signalExit(signal: NodeJS.Signals): ExitError {
+  return new ExitError(signal === 'SIGINT' ? 130 : 143);
 }
 
 interface LoadedRun {

@@ -2,8 +2,8 @@
 import { parse as parseDotenv } from 'dotenv';
 import type { Config } from '../config.js';
 import { createLanguageModel, modelOptionsFromConfig } from '../llm/index.js';
-import type { Completion, LanguageModel } from '../llm/language-model.js';
-import { costOfUsage, type UsageMeter } from '../llm/usage.js';
+import type { LanguageModel } from '../llm/language-model.js';
+import type { UsageMeter } from '../llm/usage.js';
 import type { Random } from '../random.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
@@ -88,11 +88,4 @@ export function languageModelFor(
       ...(llm.request_timeout === undefined ? {} : { requestTimeoutMs: llm.request_timeout * 1000 }),
     },
   });
-}
-
-/** USD for one completion at the price of the model that answered; 0 when unknown. */
-export function costOf(meter: UsageMeter, llm: LanguageModel, completion: Completion): number {
-  // `provider:modelId` of the answering model (one of a mix), else the one model's id.
-  const modelId = completion.model ? completion.model.slice(completion.model.indexOf(':') + 1) : llm.modelId;
-  return costOfUsage(meter.priceOf(modelId), completion.usage) ?? 0;
 }

@@ -16,7 +16,7 @@ import { ProgramsDatabase } from '../database/programs-database.js';
 import type { Prompt } from '../database/prompt.js';
 import { isLlmApiError } from '../llm/errors.js';
 import type { Completion, LanguageModel } from '../llm/language-model.js';
-import type { UsageMeter } from '../llm/usage.js';
+import { costOfUsage, type UsageMeter } from '../llm/usage.js';
 import { type Logger, silentLogger } from '../logger.js';
 import { Random } from '../random.js';
 import type { Outcome, Sandbox, SandboxStatus } from '../sandbox/sandbox.js';
@@ -33,7 +33,7 @@ import {
   type Summary,
 } from './formats.js';
 import { type ModelFigures, RunModels } from './model-figures.js';
-import { buildReports } from './report-files.js';
+import { buildReports, buildSummary } from './report-files.js';
 import { SlotLease, Slots } from './slots.js';
 import { countOutcome, emptyStats, type RunStats } from './stats.js';
 import { MemoryStore, type RunStore } from './store.js';
@@ -62,9 +62,7 @@ export interface RunOptions {
   /** Aborting it is `stop()`. */
   signal?: AbortSignal;
   logger?: Logger;
-  /** Estimated USD cost of one completion (0 when unknown). */
-  costOf?: (completion: Completion) => number;
-  /** Prices by model id, for the per-model cost estimates (the usage meter's). */
+  /** Prices by model id (the usage meter's): the run's and each model's estimated cost. */
   prices?: Pick<UsageMeter, 'priceOf'>;
   onEvent?: (event: SampleEvent) => void;
   /** Called every `tickMs` with the run's state, for a status display. */
@@ -395,7 +393,7 @@ export class Run {
       stats.llmLatencyTotalMs += now - started;
       stats.inputTokens += completion.usage?.inputTokens ?? 0;
       stats.outputTokens += completion.usage?.outputTokens ?? 0;
-      stats.costUsd += this.options.costOf?.(completion) ?? 0;
+      stats.costUsd += this.costOf(completion);
       this.consecutiveLlmFailures = 0;
       stats.lastSampleId++;
       return {
@@ -431,6 +429,13 @@ export class Run {
       }
       return undefined;
     }
+  }
+
+  /** USD for one completion at the price of the model that answered; 0 when unknown. */
+  private costOf(completion: Completion): number {
+    const model = completion.model ?? modelName(this.options.llm);
+    const price = this.options.prices?.priceOf(model.slice(model.indexOf(':') + 1));
+    return costOfUsage(price, completion.usage) ?? 0;
   }
 
   /** Enough consecutive failures that no in-flight batch can explain them: the provider is down. */
@@ -802,7 +807,7 @@ export class Run {
   private result(): RunResult {
     const database = this.database!;
     const best = database.bestRecord;
-    const { counts } = buildReports(this.summaryContext()).summary;
+    const { counts } = buildSummary(this.summaryContext());
     return {
       status: this.status as RunResult['status'],
       stopReason: this.stopReason ?? 'error',

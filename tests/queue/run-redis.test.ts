@@ -14,12 +14,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
 import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { type Json, readEvents, readJson, runDirOf } from '../helpers/run-dir.js';
 import { describeWithSystem } from '../helpers/system.js';
 import { killWorkers, startWorker, stopWorker } from '../helpers/workers.js';
 import { eventually } from '../sandbox/programs.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: parsed report files are read field by field in assertions
-type Json = Record<string, any>;
 
 let redis: RedisServer;
 let dir: string;
@@ -36,22 +34,6 @@ const BASE = [
   '--log-level',
   'warn',
 ];
-
-async function runDirOf(reports: string): Promise<string> {
-  const entries = await readdir(reports);
-  expect(entries).toHaveLength(1);
-  return join(reports, entries[0]!);
-}
-
-const readJson = async (path: string): Promise<Json> => JSON.parse(await readFile(path, 'utf8')) as Json;
-
-async function readEvents(runDir: string): Promise<Json[]> {
-  const text = await readFile(join(runDir, 'events.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Json);
-}
 
 await describeWithSystem('redis-server', 'runs with --redis', () => {
   beforeAll(async () => {

@@ -10,9 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-
-// biome-ignore lint/suspicious/noExplicitAny: parsed report files are read field by field in assertions
-type Json = Record<string, any>;
+import { readEvents, readJson, runDirOf } from '../helpers/run-dir.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -36,24 +34,6 @@ const BASE = [
   '--log-level',
   'warn',
 ];
-
-async function runDirOf(reports: string): Promise<string> {
-  const entries = await readdir(reports);
-  expect(entries).toHaveLength(1);
-  return join(reports, entries[0]!);
-}
-
-async function readJson(path: string): Promise<Json> {
-  return JSON.parse(await readFile(path, 'utf8')) as Json;
-}
-
-async function readEvents(runDir: string): Promise<Json[]> {
-  const text = await readFile(join(runDir, 'events.jsonl'), 'utf8');
-  return text
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => JSON.parse(line) as Json);
-}
 
 describe('a mock run on the process sandbox', () => {
   it('honours every flag it is given and writes the reports', async () => {

@@ -188,7 +188,9 @@ describe('a run from its parts', () => {
       outputTokens: 10,
     });
     const config = testConfig({ total_llm_samples: 1000, budget });
-    const { run } = makeRun({ sandbox: new FakeSandbox(2), llm, costOf: () => 0.001 }, config);
+    // USD 20 per million tokens, 50 tokens per answer: 0.001 each.
+    const prices = { priceOf: () => ({ input: 20, output: 20 }) };
+    const { run } = makeRun({ sandbox: new FakeSandbox(2), llm, prices }, config);
     const result = await run.start();
     expect(result.stopReason).toBe(reason);
     expect(result.counts.notEvaluated).toBe(0);
