@@ -1,16 +1,12 @@
 #!/usr/bin/env node
 /**
  * The command line, and the error boundary: the only module that reads argv, prints a user
- * mistake as one line, and calls process.exit. Commands are plain async functions.
+ * mistake as one line, and calls process.exit. Commands are plain async functions, imported when
+ * chosen: what one needs (SDKs, the Docker and Redis clients) never slows another's start.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { CONFIG_FLAGS, defaultOf } from './cli/config-flags.js';
 import { configFromFlags, normaliseArgv, readConfigFile, resolveConfig } from './cli/load-config.js';
-import { buildImageCommand } from './commands/build-image.js';
-import { evaluateCommand } from './commands/evaluate.js';
-import { reportCommand } from './commands/report.js';
-import { runCommand } from './commands/run.js';
-import { workerCommand } from './commands/worker.js';
 import { type Config, SANDBOX_KINDS } from './config.js';
 import { ExitError, UserError } from './errors.js';
 
@@ -85,7 +81,7 @@ function buildProgram(): Command {
       ),
   ).action(async (options: Record<string, unknown>) => {
     const configFile = options.config as string | undefined;
-    await runCommand({
+    await (await import('./commands/run.js')).runCommand({
       specFile: options.specificationFile as string | undefined,
       inputsFile: options.testInputsFile as string | undefined,
       resumeDir: options.resume as string | undefined,
@@ -111,7 +107,7 @@ function buildProgram(): Command {
         'base image when the sandbox image must be built (e.g. funsearch-base:local)',
       ),
   ).action(async (options: Record<string, unknown>) => {
-    await evaluateCommand({
+    await (await import('./commands/evaluate.js')).evaluateCommand({
       specFile: options.specificationFile as string,
       inputsFile: options.testInputsFile as string,
       candidateFile: options.candidate as string | undefined,
@@ -132,7 +128,7 @@ function buildProgram(): Command {
     )
     .option('--verbose', 'print stack traces of errors')
     .action(async (options: { dockerImage: string; baseImage?: string }) => {
-      await buildImageCommand({
+      await (await import('./commands/build-image.js')).buildImageCommand({
         tag: options.dockerImage,
         baseImage: options.baseImage,
         log: (line) => process.stderr.write(`${line}\n`),
@@ -188,7 +184,7 @@ function buildProgram(): Command {
     .action(async (options: Record<string, unknown>) => {
       const stop = signalPromises();
       try {
-        await workerCommand({
+        await (await import('./commands/worker.js')).workerCommand({
           redis: options.redis as string | undefined,
           sandbox: options.sandbox as Config['sandbox']['kind'],
           concurrency: options.concurrency as number | undefined,
@@ -216,7 +212,7 @@ function buildProgram(): Command {
     .option('-o, --output <file>', 'where to write the page', undefined)
     .option('--verbose', 'print stack traces of errors')
     .action(async (runDir: string, options: { output?: string }) => {
-      await reportCommand({
+      await (await import('./commands/report.js')).reportCommand({
         runDir,
         output: options.output,
         log: (line) => process.stderr.write(`${line}\n`),

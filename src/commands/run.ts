@@ -7,7 +7,6 @@ import { resolveConfig } from '../cli/load-config.js';
 import type { Config } from '../config.js';
 import { ExitError, UserError } from '../errors.js';
 import { UsageMeter } from '../llm/usage.js';
-import { openQueueSandbox } from '../queue/index.js';
 import { Random } from '../random.js';
 import { createRunLogger } from '../run/logger.js';
 import { progressLine, statusLines, TerminalStatus } from '../run/progress.js';
@@ -49,7 +48,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
   const llm = languageModelFor(config, { env, random: random.fork(), meter });
   const redis = options.redis ?? env.FUNSEARCH_REDIS_URL;
   const sandbox: Sandbox = redis
-    ? await openQueueSandbox({
+    ? await (await import('../queue/index.js')).openQueueSandbox({
         url: redis,
         source: options.redis !== undefined ? '--redis' : 'FUNSEARCH_REDIS_URL',
         runDir: () => store.dir,

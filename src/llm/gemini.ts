@@ -5,13 +5,14 @@
  * Gemini models are instruction-tuned, so they get the chat treatment: a system instruction, and
  * the answer's code block as the sample.
  */
-import { type GenerateContentResponse, GoogleGenAI, type GoogleGenAIOptions } from '@google/genai';
+import type { GenerateContentResponse, GoogleGenAIOptions } from '@google/genai';
 import { untilAborted } from './abort.js';
 import { CHAT_SYSTEM_PROMPT, chatAnswerCode } from './chat.js';
 import { credentialFixFor, LlmApiError, malformedError, type ProviderHints } from './errors.js';
 import { type Fetch, throwingFetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
+import { loadOnce } from './sdk.js';
 import { VERTEX_CREDENTIAL_FIX, vertexAuthError, vertexAuthOptions } from './vertex-auth.js';
 
 export const GEMINI_DEFAULT_MODEL = 'gemini-2.5-flash';
@@ -71,17 +72,16 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
     retryOptions: { attempts: 1 },
   };
   // Every value is passed explicitly so the SDK's own process.env fallbacks never decide anything.
-  const client = new GoogleGenAI(
-    vertex
-      ? {
-          vertexai: true,
-          project: vertex.project,
-          location: vertex.location ?? VERTEX_DEFAULT_LOCATION,
-          googleAuthOptions: vertexAuthOptions(vertex.googleAuthOptions, vertex.keyFile, options.fetch),
-          httpOptions,
-        }
-      : { vertexai: false, apiKey: options.apiKey, httpOptions },
-  );
+  const clientOptions: GoogleGenAIOptions = vertex
+    ? {
+        vertexai: true,
+        project: vertex.project,
+        location: vertex.location ?? VERTEX_DEFAULT_LOCATION,
+        googleAuthOptions: vertexAuthOptions(vertex.googleAuthOptions, vertex.keyFile, options.fetch),
+        httpOptions,
+      }
+    : { vertexai: false, apiKey: options.apiKey, httpOptions };
+  const client = loadOnce(async () => new (await import('@google/genai')).GoogleGenAI(clientOptions));
 
   /**
    * Maps what the SDK threw. On Vertex, an error before any request went out comes from
@@ -124,7 +124,7 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
       try {
         // google-auth's token request does not take the signal: stop waiting for it on an abort.
         response = await untilAborted(
-          client.models.generateContent({
+          (await client()).models.generateContent({
             model: modelId,
             contents: prompt,
             config: {
@@ -146,7 +146,7 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
       const call = tracked();
       try {
         await untilAborted(
-          client.models.get({
+          (await client()).models.get({
             model: modelId,
             config: { abortSignal: signal, httpOptions: { ...httpOptions, fetch: call.fetch } },
           }),

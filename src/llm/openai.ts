@@ -4,7 +4,7 @@
  * the next version; the answer's code block is the sample) and `completions` (base
  * code models that continue the prompt as Code Llama does).
  */
-import OpenAI from 'openai';
+import type OpenAI from 'openai';
 import { CHAT_SYSTEM_PROMPT, chatAnswerCode } from './chat.js';
 import {
   credentialFixFor,
@@ -17,6 +17,9 @@ import {
 import { bufferingFetch, type Fetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
+import { loadOnce } from './sdk.js';
+
+const openaiSdk = loadOnce(() => import('openai'));
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
 export type OpenAIEndpoint = 'chat' | 'completions';
@@ -75,23 +78,26 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
     modelId,
     modelFixExtra: custom ? 'OPENAI_BASE_URL' : undefined,
   };
-  const client = new OpenAI({
-    apiKey: options.apiKey,
-    // Passed even when default so the SDK never falls back to process.env.OPENAI_BASE_URL.
-    baseURL,
-    // null rather than undefined: undefined would make the SDK read process.env.
-    organization: options.organization ?? null,
-    project: options.project ?? null,
-    fetch: bufferingFetch(options.fetch ?? globalThis.fetch),
-    maxRetries: 0,
-    // The retry policy's per-attempt timeout aborts first; this only bounds a call made without it.
-    timeout: 10 * 60 * 1000,
+  const client = loadOnce(async () => {
+    const { default: OpenAI } = await openaiSdk();
+    return new OpenAI({
+      apiKey: options.apiKey,
+      // Passed even when default so the SDK never falls back to process.env.OPENAI_BASE_URL.
+      baseURL,
+      // null rather than undefined: undefined would make the SDK read process.env.
+      organization: options.organization ?? null,
+      project: options.project ?? null,
+      fetch: bufferingFetch(options.fetch ?? globalThis.fetch),
+      maxRetries: 0,
+      // The retry policy's per-attempt timeout aborts first; this only bounds a call made without it.
+      timeout: 10 * 60 * 1000,
+    });
   });
 
   const request = async (prompt: string, body: Params, signal?: AbortSignal): Promise<Completion> => {
     try {
       if (endpoint === 'chat') {
-        const response = await client.chat.completions.create(
+        const response = await (await client()).chat.completions.create(
           {
             ...body,
             model: modelId,
@@ -112,7 +118,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
         }
         return { text: chatAnswerCode(message.content ?? ''), usage: usageOf(response) };
       }
-      const response = await client.completions.create(
+      const response = await (await client()).completions.create(
         { ...body, model: modelId, prompt, stream: false } as OpenAI.CompletionCreateParamsNonStreaming,
         { signal },
       );
@@ -123,7 +129,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
       }
       return { text, usage: usageOf(response) };
     } catch (error) {
-      throw mapError(hints, error, signal);
+      throw mapError(hints, error, signal, (await openaiSdk()).default);
     }
   };
 
@@ -146,7 +152,12 @@ function usageOf(response: unknown) {
   return { inputTokens: tokenCount(usage.prompt_tokens), outputTokens: tokenCount(usage.completion_tokens) };
 }
 
-function mapError(hints: ProviderHints, error: unknown, signal: AbortSignal | undefined): unknown {
+function mapError(
+  hints: ProviderHints,
+  error: unknown,
+  signal: AbortSignal | undefined,
+  OpenAI: typeof import('openai').default,
+): unknown {
   if (error instanceof LlmApiError) return error;
   if (signal?.aborted) return signal.reason;
   if (error instanceof OpenAI.APIConnectionError) return networkError(hints, error.cause ?? error);

@@ -3,12 +3,12 @@
  * create a prediction, poll it until it settles, join the output strings. Token counts come from
  * the prediction's metrics when Replicate reports them.
  */
-import Replicate from 'replicate';
 import { sleep } from './abort.js';
 import { credentialFixFor, LlmApiError, malformedError, type ProviderHints } from './errors.js';
 import { type Fetch, failureOf, standInFetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { mergeParams, type Params, tokenCount } from './params.js';
+import { loadOnce } from './sdk.js';
 
 /** The original's model: https://replicate.com/meta/codellama-34b-python */
 export const REPLICATE_DEFAULT_MODEL =
@@ -68,12 +68,15 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
     modelId,
     modelFixExtra: options.baseUrl ? 'REPLICATE_BASE_URL' : undefined,
   };
-  const client = new Replicate({
-    auth: options.apiKey,
-    baseUrl: options.baseUrl,
-    fetch: standInFetch(options.fetch ?? globalThis.fetch, hints),
-    userAgent: 'funsearch',
-    useFileOutput: false,
+  const client = loadOnce(async () => {
+    const { default: Replicate } = await import('replicate');
+    return new Replicate({
+      auth: options.apiKey,
+      baseUrl: options.baseUrl,
+      fetch: standInFetch(options.fetch ?? globalThis.fetch, hints),
+      userAgent: 'funsearch',
+      useFileOutput: false,
+    });
   });
 
   /** Rethrows what a stand-in response carried; anything else from the SDK is a malformed answer. */
@@ -86,7 +89,9 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
 
   const cancel = (id: string) => {
     // Best effort and not awaited: a prediction nobody waits for still costs money until it ends.
-    client.predictions.cancel(id, { signal: AbortSignal.timeout(10_000) }).catch(() => {});
+    client()
+      .then((api) => api.predictions.cancel(id, { signal: AbortSignal.timeout(10_000) }))
+      .catch(() => {});
   };
 
   return {
@@ -97,7 +102,7 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
       const input = { ...params, prompt };
       let prediction: unknown;
       try {
-        prediction = await client.predictions.create(
+        prediction = await (await client()).predictions.create(
           ref.version
             ? { version: ref.version, input, signal }
             : { model: `${ref.owner}/${ref.name}`, input, signal },
@@ -110,7 +115,7 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
         while (!TERMINAL.has(current.status)) {
           await sleep(pollIntervalMs, signal);
           try {
-            current = checkPrediction(hints, await client.predictions.get(current.id, { signal }));
+            current = checkPrediction(hints, await (await client()).predictions.get(current.id, { signal }));
           } catch (error) {
             rethrow(error);
           }
@@ -139,8 +144,9 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
 
     async check(signal?: AbortSignal): Promise<void> {
       try {
-        if (ref.version) await client.models.versions.get(ref.owner, ref.name, ref.version, { signal });
-        else await client.models.get(ref.owner, ref.name, { signal });
+        if (ref.version)
+          await (await client()).models.versions.get(ref.owner, ref.name, ref.version, { signal });
+        else await (await client()).models.get(ref.owner, ref.name, { signal });
       } catch (error) {
         rethrow(error);
       }

@@ -4,17 +4,23 @@
  * client speaks the OpenAI-style `/v1/completions` route, and returns only the generated text, so
  * token counts stay unknown.
  */
-import {
-  InferenceClient,
-  InferenceClientInputError,
-  InferenceClientRoutingError,
-  setLogger,
-} from '@huggingface/inference';
 import { credentialFixFor, LlmApiError, malformedError, type ProviderHints } from './errors.js';
 import { type Fetch, throwingFetch } from './http.js';
 import type { Completion, LanguageModel } from './language-model.js';
 import { COMPLETION_STOP } from './openai.js';
 import { mergeParams, type Params } from './params.js';
+import { loadOnce } from './sdk.js';
+
+const ignore = () => {};
+const quiet = { debug: ignore, info: ignore, warn: ignore, error: ignore, log: ignore };
+
+const huggingFaceSdk = loadOnce(async () => {
+  const sdk = await import('@huggingface/inference');
+  // The client narrates its provider routing on the console for every call; failures reach us as
+  // exceptions anyway.
+  sdk.setLogger(quiet);
+  return sdk;
+});
 
 export const STARCODER_DEFAULT_MODEL = 'bigcode/starcoder2-15b';
 
@@ -48,19 +54,19 @@ export function createStarCoderModel(options: StarCoderModelOptions): LanguageMo
     modelFixExtra: options.baseUrl ? 'STARCODER_BASE_URL' : undefined,
   };
   const fetch = throwingFetch(options.fetch ?? globalThis.fetch, hints);
-  // The client narrates its provider routing on the console for every call; failures reach us as
-  // exceptions anyway.
-  setLogger(quiet);
-  const client = new InferenceClient(options.apiKey ?? '', {
-    ...(options.baseUrl ? { endpointUrl: options.baseUrl } : {}),
-    fetch,
-    // Its only retry is an immediate, unbounded loop on 503.
-    retry_on_error: false,
+  const client = loadOnce(async () => {
+    const { InferenceClient } = await huggingFaceSdk();
+    return new InferenceClient(options.apiKey ?? '', {
+      ...(options.baseUrl ? { endpointUrl: options.baseUrl } : {}),
+      fetch,
+      // Its only retry is an immediate, unbounded loop on 503.
+      retry_on_error: false,
+    });
   });
 
   const request = async (prompt: string, parameters: Params, signal?: AbortSignal): Promise<Completion> => {
     try {
-      const output = await client.textGeneration(
+      const output = await (await client()).textGeneration(
         { model: modelId, inputs: prompt, parameters },
         { signal, fetch, retry_on_error: false },
       );
@@ -69,7 +75,7 @@ export function createStarCoderModel(options: StarCoderModelOptions): LanguageMo
       }
       return { text: output.generated_text };
     } catch (error) {
-      throw mapError(hints, error, signal, Boolean(options.baseUrl));
+      throw mapError(hints, error, signal, Boolean(options.baseUrl), await huggingFaceSdk());
     }
   };
 
@@ -84,19 +90,17 @@ export function createStarCoderModel(options: StarCoderModelOptions): LanguageMo
   };
 }
 
-const ignore = () => {};
-const quiet = { debug: ignore, info: ignore, warn: ignore, error: ignore, log: ignore };
-
 function mapError(
   hints: ProviderHints,
   error: unknown,
   signal: AbortSignal | undefined,
   hasUrl: boolean,
+  sdk: typeof import('@huggingface/inference'),
 ): unknown {
   if (error instanceof LlmApiError) return error;
   if (signal?.aborted) return signal.reason;
   const message = error instanceof Error ? error.message : String(error);
-  if (error instanceof InferenceClientInputError || error instanceof InferenceClientRoutingError) {
+  if (error instanceof sdk.InferenceClientInputError || error instanceof sdk.InferenceClientRoutingError) {
     const fix = hasUrl
       ? 'check --model and STARCODER_BASE_URL'
       : 'set STARCODER_BASE_URL to a text-generation-inference server or Inference Endpoint URL, or check --model';

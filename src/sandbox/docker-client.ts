@@ -5,8 +5,9 @@
  * and removal is idempotent.
  */
 
+import { createRequire } from 'node:module';
 import { type Duplex, PassThrough, Readable, type Writable } from 'node:stream';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { InfrastructureError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { bubblewrapProbe } from './bwrap-probe.js';
@@ -51,13 +52,18 @@ function describe(error: unknown): string {
   return message.replace(/\s+/g, ' ').trim();
 }
 
+/** dockerode, loaded when a client is first made: a fifth of a second that the process and bwrap sandboxes and every other command do without. */
+function dockerode(): typeof Docker {
+  return createRequire(import.meta.url)('dockerode') as typeof Docker;
+}
+
 export class DockerClient {
   readonly docker: Docker;
   private readonly logger: Logger | undefined;
 
   /** `docker` defaults to `new Docker()`, which honours DOCKER_HOST (and DOCKER_TLS_VERIFY etc.). */
   constructor(options: { docker?: Docker | undefined; logger?: Logger | undefined } = {}) {
-    this.docker = options.docker ?? new Docker();
+    this.docker = options.docker ?? new (dockerode())();
     this.logger = options.logger;
   }
 
