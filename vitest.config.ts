@@ -1,8 +1,29 @@
+import { execFileSync } from 'node:child_process';
+import { dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * PATH with the real interpreter's directory first. Tests start python3 hundreds of times (harnesses,
+ * oracles, workers); through a version manager's shim (pyenv here) each start costs about half a
+ * second of CPU, which was a third of the suite. The sandboxes resolve the shim themselves
+ * (src/sandbox/python-install.ts, tested with a shim of its own).
+ */
+function pathWithRealPython(): string | undefined {
+  const path = process.env.PATH;
+  try {
+    const executable = execFileSync('python3', ['-I', '-c', 'import sys; print(sys.executable)'], {
+      encoding: 'utf8',
+    }).trim();
+    return executable ? `${dirname(executable)}:${path ?? ''}` : path;
+  } catch {
+    return path; // no python3: the tests that need it say so
+  }
+}
 
 export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
+    env: { PATH: pathWithRealPython() ?? '' },
     // The CLI and package tests run dist/: rebuilt here when a source is newer.
     globalSetup: ['tests/helpers/build.ts'],
     // After the usual summary, one line naming the groups skipped for want of a system part.

@@ -117,6 +117,7 @@ export function createGeminiModel(options: GeminiModelOptions): LanguageModel {
   return {
     provider: 'gemini',
     modelId,
+    load: client,
 
     async generate(prompt: string, signal?: AbortSignal): Promise<Completion> {
       const call = tracked();

@@ -17,6 +17,7 @@ import { createOpenAIModel, type OpenAIEndpoint } from './openai.js';
 import type { Params } from './params.js';
 import { createReplicateModel } from './replicate.js';
 import { type RetryEvent, type RetryPolicy, resolvePolicy, withRetry } from './retry.js';
+import { loadOnce } from './sdk.js';
 import { createStarCoderModel } from './starcoder.js';
 import { costOfUsage, type Price, UsageMeter, withUsage } from './usage.js';
 
@@ -189,19 +190,32 @@ function createSingle(options: CreateLanguageModelOptions): LanguageModel {
   } catch (error) {
     throw new UserError((error as Error).message);
   }
-  return answeredBy(withRetry(model, retryOptions));
+  return answeredBy(withRetry(model, retryOptions), provider.load?.bind(provider));
 }
 
-/** `model` with `Completion.model` set, so a run reads which model answered the same way for one or several. */
-function answeredBy(model: LanguageModel): LanguageModel {
+/**
+ * `model` with `Completion.model` set, so a run reads which model answered the same way for one or
+ * several; the provider's `load` is awaited before its first request, outside the retry's timeout.
+ */
+function answeredBy(model: LanguageModel, load: (() => Promise<unknown>) | undefined): LanguageModel {
   const key = modelKey(model);
   const generate = model.generate.bind(model);
+  const check = model.check?.bind(model);
+  const loaded = loadOnce(async () => load?.());
   return {
     ...model,
-    generate: async (prompt: string, signal?: AbortSignal): Promise<Completion> => ({
-      ...(await generate(prompt, signal)),
-      model: key,
-    }),
+    generate: async (prompt: string, signal?: AbortSignal): Promise<Completion> => {
+      await loaded();
+      return { ...(await generate(prompt, signal)), model: key };
+    },
+    ...(check
+      ? {
+          check: async (signal?: AbortSignal) => {
+            await loaded();
+            await check(signal);
+          },
+        }
+      : {}),
   };
 }
 

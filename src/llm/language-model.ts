@@ -37,6 +37,11 @@ export interface LanguageModel {
    */
   check?(signal?: AbortSignal): Promise<void>;
   /**
+   * Loads what the first request needs (the provider's SDK). Called before the first request and
+   * awaited outside its timeout, which should measure the service, not this process's start.
+   */
+  load?(): Promise<unknown>;
+  /**
    * Told how a sample this model answered fared, for a model that learns from it (a mix choosing
    * its models by UCB, ./mix.ts); `model` is the Completion's. Others leave it out.
    */

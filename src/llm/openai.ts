@@ -136,6 +136,7 @@ export function createOpenAIModel(options: OpenAIModelOptions): LanguageModel {
   return {
     provider: 'openai',
     modelId,
+    load: client,
     generate: (prompt, signal) => request(prompt, params, signal),
     async check(signal?: AbortSignal): Promise<void> {
       // One token through the configured endpoint proves the key, the model and that the server

@@ -97,6 +97,7 @@ export function createReplicateModel(options: ReplicateModelOptions): LanguageMo
   return {
     provider: 'replicate',
     modelId,
+    load: client,
 
     async generate(prompt: string, signal?: AbortSignal): Promise<Completion> {
       const input = { ...params, prompt };

@@ -82,6 +82,7 @@ export function createStarCoderModel(options: StarCoderModelOptions): LanguageMo
   return {
     provider: 'starcoder',
     modelId,
+    load: client,
     generate: (prompt, signal) => request(prompt, params, signal),
     async check(signal?: AbortSignal): Promise<void> {
       // text-generation-inference has no model lookup this client can reach: one token proves it.

@@ -7,12 +7,11 @@
  */
 import { spawn } from 'node:child_process';
 import { lstatSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
-import { homedir, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import type { SandboxConfig } from '../config.js';
 import { UserError } from '../errors.js';
-import { PYTHON_NOT_FOUND } from './protocol.js';
+import { type PythonInstall, pythonInstall } from './python-install.js';
 import { noUserNamespacesFilter } from './seccomp.js';
 
 /** Host directories bound read-only (or recreated as the same symlink) when they exist. */
@@ -30,12 +29,6 @@ const ROOT_UID_BASE = 0x60000000;
 /** Processes beyond `pids_limit` for the harness itself and the candidate's child. */
 const HARNESS_TASKS = 2;
 const PROBE_TIMEOUT_MS = 30_000;
-
-/** The interpreter to run inside and the host directories it needs (real paths). */
-export interface PythonInstall {
-  executable: string;
-  dirs: string[];
-}
 
 export interface BwrapHost {
   bwrap: string;
@@ -103,27 +96,6 @@ function capture(
 }
 
 const lastLine = (text: string): string => text.trim().split('\n').at(-1)?.trim() ?? '';
-
-const PYTHON_LAYOUT =
-  'import json, os, sys; print(json.dumps([sys.executable, sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix]))';
-
-/** Asks the host's interpreter where it lives, as the process sandbox would start it. */
-async function resolvePython(
-  python: string,
-  user: BwrapProbeOptions['user'],
-): Promise<PythonInstall | string> {
-  const env = { PATH: process.env.PATH ?? SANDBOX_PATH, LANG: 'C.UTF-8', HOME: homedir(), TMPDIR: tmpdir() };
-  const result = await capture([python, '-I', '-c', PYTHON_LAYOUT], { env, ...user });
-  if (result.error?.code === 'ENOENT') return PYTHON_NOT_FOUND;
-  if (result.code !== 0) {
-    return `${python} did not report its installation (exit ${result.code}): ${lastLine(result.stderr)}`;
-  }
-  const [executable, ...prefixes] = JSON.parse(result.stdout) as string[];
-  // The directory is resolved, not the file: a virtual environment is recognised by its path.
-  const exe = join(realpathSync(dirname(executable!)), basename(executable!));
-  const dirs = [...new Set([dirname(exe), ...prefixes.map((p) => realpathSync(p))])];
-  return { executable: exe, dirs };
-}
 
 const under = (path: string, dir: string): boolean => path === dir || path.startsWith(`${dir}/`);
 
@@ -234,7 +206,7 @@ function explainFailure(result: Captured, host: BwrapHost, procSys: string): str
 /** Checks once that bubblewrap can start the interpreter in the sandbox this module builds. */
 export async function probeBubblewrap(options: BwrapProbeOptions = {}): Promise<BwrapProbe> {
   const user = options.user ?? { uid: process.getuid?.() ?? -1, gid: process.getgid?.() ?? -1 };
-  const python = await resolvePython(options.python ?? 'python3', options.user);
+  const python = await pythonInstall(options.python ?? 'python3', options.user);
   if (typeof python === 'string') return { ok: false, problem: python };
   const host: BwrapHost = {
     bwrap: options.bwrap ?? 'bwrap',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pidAlive } from './docker-pool.js';
 import { LocalHarnessSandbox, type LocalSandboxOptions, startHarnessProcess } from './harness-process.js';
 import { harnessCommand, PYTHON_NOT_FOUND } from './protocol.js';
+import { pythonInstall } from './python-install.js';
 import type { HarnessWorker } from './worker-pool.js';
 
 export const PROCESS_SANDBOX_WARNING =
@@ -52,20 +53,27 @@ export class ProcessSandbox extends LocalHarnessSandbox {
   readonly kind = 'process' as const;
   readonly warning = PROCESS_SANDBOX_WARNING;
 
+  /** The interpreter's real executable once found; until then (or if not found) the name given. */
+  private python: string;
+
   constructor(private readonly options: ProcessSandboxOptions) {
     super(options);
+    this.python = options.python ?? 'python3';
   }
 
   protected async prepare(): Promise<void> {
     sweepProcessLeftovers();
+    const install = await pythonInstall(this.python);
+    // Not found: the harness's own start reports it, with the fix.
+    if (typeof install !== 'string') this.python = install.executable;
   }
 
   protected createWorker(): Promise<HarnessWorker> {
     const dir = mkdtempSync(join(tmpdir(), `${WORKDIR_PREFIX}${process.pid}-`));
-    const [python, ...args] = harnessCommand('process', this.options.config.sandbox, { workRoot: dir });
+    const [, ...args] = harnessCommand('process', this.options.config.sandbox, { workRoot: dir });
     return startHarnessProcess(
       {
-        argv: [this.options.python ?? python!, ...args],
+        argv: [this.python, ...args],
         env: scrubbedEnv(dir),
         cwd: dir,
         label: "the process sandbox's python3 harness",

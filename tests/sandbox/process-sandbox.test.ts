@@ -1,5 +1,5 @@
 /** The process sandbox (`--sandbox process`): the same harness on the host's python3. */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -198,6 +198,37 @@ describe('process sandbox lifecycle', () => {
     } finally {
       await sandbox.close();
       rmSync(live, { recursive: true, force: true });
+    }
+  });
+
+  it("starts every harness with the interpreter's real executable, asking a version manager's shim once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'funsearch-shim-'));
+    const calls = join(dir, 'calls');
+    const shim = join(dir, 'python3');
+    // A shim as pyenv and asdf install: a script on PATH that finds the interpreter, then execs it.
+    writeFileSync(shim, `#!/bin/sh\necho "$@" >> '${calls}'\nexec python3 "$@"\n`, { mode: 0o755 });
+    const shimmed = new ProcessSandbox({ config, poolSize: 2, python: shim });
+    try {
+      await shimmed.start();
+      const outcomes = await Promise.all(
+        ['3', '4'].map((input) =>
+          shimmed.run({
+            program: withPriority('return 0.0'),
+            functionToRun: 'evaluate',
+            testInput: input,
+            timeoutSeconds: 20,
+          }),
+        ),
+      );
+      expect(outcomes).toMatchObject([
+        { kind: 'ok', score: hostEvaluate(withPriority('return 0.0'), 3) },
+        { kind: 'ok', score: hostEvaluate(withPriority('return 0.0'), 4) },
+      ]);
+      // Two harnesses started, the shim ran once: to say where the interpreter lives.
+      expect(readFileSync(calls, 'utf8').trim().split('\n')).toHaveLength(1);
+    } finally {
+      await shimmed.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
