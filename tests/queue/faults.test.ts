@@ -1,20 +1,18 @@
 /**
  * Faults of a distributed evaluation against a real redis-server and real `funsearch worker`
  * processes (the built CLI, process sandbox): a worker killed mid-job, a candidate that kills
- * its worker every time, Redis restarting, and bad Redis settings at start.
+ * its worker every time, Redis restarting, a worker stopped by a signal. (Bad Redis settings at
+ * a worker's start: worker-start.test.ts.)
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
 import { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import type { JobLimits } from '../../src/queue/job.js';
 import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
-import { cleanEnv, runCli } from '../helpers/cli.js';
-import { freePort, makeTlsFiles, type RedisServer, startRedis } from '../helpers/redis.js';
+import { cleanEnv } from '../helpers/cli.js';
+import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { describeWithSystem } from '../helpers/system.js';
 import { exited, killWorkers, startWorker as startWorkerProcess } from '../helpers/workers.js';
 import { eventually, withEvaluate } from '../sandbox/programs.js';
@@ -183,71 +181,6 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
       expect(await result).toMatchObject([{ kind: 'ok', score: 6 }]);
       const finished = await queue.getJob(`faults/${sandbox.sessionId}/h1`);
       expect(finished?.stalledCounter).toBe(0);
-    });
-  });
-
-  describe('funsearch worker at start', () => {
-    it('exits 2 with one line when Redis is unreachable', async () => {
-      const port = await freePort();
-      const result = await runCli(['worker', '--redis', `redis://127.0.0.1:${port}`]);
-      expect(result.code).toBe(2);
-      expect(result.stderr.trim().split('\n')).toHaveLength(1);
-      expect(result.stderr).toMatch(/cannot reach Redis at redis:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
-    });
-
-    it('exits 2 with one line on a wrong password, without printing it', async () => {
-      const secured = await startRedis({ password: 'right-one' });
-      try {
-        const url = `redis://:wrong-one@127.0.0.1:${secured.port}`;
-        const result = await runCli(['worker', '--sandbox', 'docker'], {
-          env: cleanEnv({ FUNSEARCH_REDIS_URL: url }),
-        });
-        expect(result.code).toBe(2);
-        expect(result.stderr.trim().split('\n')).toHaveLength(1);
-        expect(result.stderr).toMatch(/refused us \(WRONGPASS\).*FUNSEARCH_REDIS_URL/);
-        expect(result.stderr).not.toContain('wrong-one');
-      } finally {
-        await secured.stop();
-      }
-    });
-
-    it('serves over rediss:// with a password, and says in one line when it cannot trust the server', async () => {
-      const tls = makeTlsFiles();
-      closers.push(() => rm(tls.dir, { recursive: true, force: true }));
-      const secured = await startRedis({ password: 'tls-secret', tls });
-      closers.push(() => secured.stop());
-      const untrusted = await runCli(['worker', '--redis', secured.url]);
-      expect(untrusted.code).toBe(2);
-      expect(untrusted.stderr.trim().split('\n')).toHaveLength(1);
-      expect(untrusted.stderr).toMatch(/cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1/);
-
-      startWorker([], secured.url, cleanEnv({ NODE_EXTRA_CA_CERTS: tls.ca }));
-      const client = new Redis(secured.url, { tls: { ca: readFileSync(tls.ca) } });
-      closers.push(async () => client.disconnect());
-      const registered = await eventually(async () => {
-        const keys = await client.keys('funsearch:worker:*');
-        return keys.length === 1 ? keys : undefined;
-      }, 60_000);
-      expect(JSON.parse((await client.get(registered[0]!))!)).toMatchObject({
-        sandbox: 'process',
-        concurrency: 1,
-      });
-    });
-
-    it('refuses the process sandbox without --unsafe-process-sandbox', async () => {
-      const result = await runCli(['worker', '--redis', redis.url, '--sandbox', 'process']);
-      expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/funsearch worker refuses --sandbox process: .*--unsafe-process-sandbox/);
-    });
-
-    it('warns at start with the process sandbox and the flag', async () => {
-      let stderr = '';
-      const worker = startWorker(['--log-level', 'info']);
-      worker.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString();
-      });
-      await eventually(async () => (/serving evaluations/.test(stderr) ? true : undefined), 60_000);
-      expect(stderr).toMatch(/UNSAFE: this worker runs candidates in the process sandbox/);
     });
   });
 });

@@ -1,6 +1,6 @@
 /**
  * The bwrap sandbox (`--sandbox bwrap`): the warm harness inside bubblewrap, its probe and the
- * one-line fixes when bubblewrap cannot run. The hostile suite (hostile.test.ts) runs against it too.
+ * one-line fixes when bubblewrap cannot run. The hostile suite (hostile-bwrap.test.ts) runs against it too.
  *
  * Runtime tests need a working bubblewrap (tests/helpers/system.ts decides: skipped outside CI,
  * failed under CI=true).

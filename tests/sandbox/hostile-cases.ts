@@ -1,7 +1,7 @@
 /**
  * The hostile-program table: each case is a small Python program whose `evaluate(n)` does one
  * thing an untrusted candidate might do, with the Outcome each sandbox must report for it.
- * The test (hostile.test.ts) runs every case, then a known-good job, then looks for leftovers.
+ * The suite (helpers/hostile-suite.ts) runs every case, then a known-good job, then looks for leftovers.
  * docs/hostile.md is the readable version of this table; keep the two in step.
  */
 import type { Outcome, OutcomeKind } from '../../src/sandbox/sandbox.js';

@@ -1,6 +1,6 @@
 /**
- * Hostile candidates against every sandbox. Each case in hostile-cases.ts runs once per
- * sandbox, and after it: its follow-up jobs, a known-good job (the sandbox still serves correctly),
+ * Hostile candidates against one sandbox (hostile-<kind>.test.ts: one file per sandbox, so the
+ * three run in parallel). Each case in hostile-cases.ts runs once per sandbox, and after it: its follow-up jobs, a known-good job (the sandbox still serves correctly),
  * and a search of the host's /proc for any process the case left behind. One sandbox per describe
  * block serves every case, so state leaking from one candidate to the next is tested too.
  *
@@ -10,11 +10,19 @@
 import { randomUUID } from 'node:crypto';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config.js';
-import { BwrapSandbox } from '../../src/sandbox/bwrap.js';
-import { createSandbox } from '../../src/sandbox/index.js';
-import type { Outcome, Sandbox, SandboxJob } from '../../src/sandbox/sandbox.js';
-import { describeWithSystem, SANDBOX_TEST_IMAGE, type SystemPart } from '../helpers/system.js';
+import { parseConfig } from '../../../src/config.js';
+import { BwrapSandbox } from '../../../src/sandbox/bwrap.js';
+import { createSandbox } from '../../../src/sandbox/index.js';
+import type { Outcome, Sandbox, SandboxJob } from '../../../src/sandbox/sandbox.js';
+import { describeWithSystem, SANDBOX_TEST_IMAGE, type SystemPart } from '../../helpers/system.js';
+import {
+  type CannotHold,
+  GOOD_PROGRAM,
+  goodScore,
+  HOSTILE_CASES,
+  type HostileCase,
+  type SandboxKind,
+} from '../hostile-cases.js';
 import {
   accepts,
   descendantsOf,
@@ -27,15 +35,7 @@ import {
   killTagged,
   waitUntilDead,
   waitUntilGone,
-} from './helpers/hostile-host.js';
-import {
-  type CannotHold,
-  GOOD_PROGRAM,
-  goodScore,
-  HOSTILE_CASES,
-  type HostileCase,
-  type SandboxKind,
-} from './hostile-cases.js';
+} from './hostile-host.js';
 
 const LABEL = 'funsearch.run';
 const MEMORY_MB = 256;
@@ -54,7 +54,8 @@ const needs: Record<SandboxKind, readonly SystemPart[]> = {
   bwrap: ['bwrap'],
 };
 
-for (const kind of ['docker', 'process', 'bwrap'] as const) {
+/** Every hostile case against the `kind` sandbox, one sandbox serving them all in turn. */
+export async function hostileSuite(kind: SandboxKind): Promise<void> {
   const suiteName = `hostile candidates against the ${kind} sandbox`;
 
   await describeWithSystem(needs[kind], suiteName, () => {
