@@ -9,7 +9,14 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Everything the build reads. */
-const INPUTS = ['src', 'tsconfig.json', 'tsconfig.build.json', 'package.json', 'scripts/copy-assets.mjs'];
+const INPUTS = [
+  'src',
+  'tsconfig.json',
+  'tsconfig.build.json',
+  'package.json',
+  'scripts/copy-assets.mjs',
+  'scripts/executable-bin.mjs',
+];
 /** What the build writes last; tsc rewrites every output, so its time is the build's. */
 const OUTPUTS = ['dist/cli.js', 'dist/index.js', 'dist/sandbox/harness.py'];
 

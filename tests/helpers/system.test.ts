@@ -37,7 +37,8 @@ function vitest(env: Record<string, string>): Promise<{ code: number | null; out
   });
 }
 
-describe('a group whose system part is missing', () => {
+// Concurrent: each is a vitest process of its own, mostly waiting on its start.
+describe.concurrent('a group whose system part is missing', () => {
   it('is skipped outside CI, and the run ends with one line naming it and the command that runs everything', async () => {
     const { code, output } = await vitest({ CI: '' });
     expect(code, output).toBe(0);
