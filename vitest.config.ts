@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import LongestFirst from './tests/helpers/sequencer.js';
 
 /**
  * PATH with the real interpreter's directory first. Tests start python3 hundreds of times (harnesses,
@@ -32,6 +33,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     retry: 0,
+    sequence: { sequencer: LongestFirst },
     // Most test time is spent waiting on child processes, containers and servers, so more files
     // than cores run at once (measured on 2 cores: 265 s with 4 workers against 357 s with 2).
     maxWorkers: 4,
