@@ -37,6 +37,8 @@ BODIES = [
 with open(os.path.join(ROOT, "specs/cap_set.py")) as f:
     SPEC = f.read()
 PROGRAMS = [SPEC.replace("  return 0.0\n", "  %s\n" % body) for body in BODIES]
+if os.environ.get("BENCH_TRIVIAL"):  # the harness's own share of a child: a candidate that does nothing
+    PROGRAMS = ["def evaluate(n):\n    return 1\n"]
 CONFIG = {"memory_bytes": 512 << 20, "pids_limit": 64, "output_limit": 1 << 20, "stderr_keep": 4096}
 
 
@@ -147,7 +149,7 @@ def main():
                                     "function": "evaluate", "inputs": ["3", "4"], "timeout": 30}))
             proc.stdin.flush()
             result = read_frame(proc.stdout)
-            assert result["clean"] and result["outcomes"][-1]["kind"] == "ok", result
+            assert result["clean"] and (os.environ.get("BENCH_ANY") or result["outcomes"][-1]["kind"] == "ok"), result
 
         for i in range(WARMUP):
             job(i)
@@ -158,6 +160,15 @@ def main():
         wall = time.perf_counter() - t0
         u1 = usage(root)
         d = [(b - a) / JOBS for a, b in zip(u0, u1)]
+        if cid:  # the container's memory (cgroup v1 or v2) with the harness warm and a spare waiting
+            for path in ("/sys/fs/cgroup/memory/docker/%s/memory.stat" % cid,
+                         "/sys/fs/cgroup/system.slice/docker-%s.scope/memory.stat" % cid):
+                if os.path.exists(path):
+                    with open(path) as f:
+                        stat = dict(line.split() for line in f)
+                    print("container memory: rss %.1f MiB, cache %.1f MiB" % (
+                        int(stat.get("total_rss", stat.get("anon", 0))) / 2**20,
+                        int(stat.get("total_cache", stat.get("file", 0))) / 2**20))
         # "harness" is every live process of the harness (with a fork server, the server too);
         # "children" the candidates they waited for.
         print(json.dumps({"mode": MODE, "jobs": JOBS, "harness_faults": round(d[0], 1),

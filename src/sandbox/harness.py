@@ -72,6 +72,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+SIGKILL = int(signal.SIGKILL)
 IPC_RMID = 0
 
 # Warm imports: a forked child finds these in sys.modules, which is what makes a fork cheap.
@@ -252,10 +253,13 @@ def set_limit(which, value):
 
 def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     os.setsid()  # own session and process group, so a kill of the group reaches its children
-    # Dies with the fork server: a candidate that kills its parent must not outlive it unseen.
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != server_pid:
-        os._exit(0)
+    if MODE == "process":
+        # Dies with the fork server (and so with the harness) on the host. In a container or
+        # bubblewrap, a harness that loses its server ends, and the whole sandbox with it.
+        # (A plain int: ctypes converting the enum costs dozens of copy-on-write faults.)
+        _libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+        if os.getppid() != server_pid:
+            os._exit(0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)
@@ -276,8 +280,9 @@ def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     except OSError:
         pass
     os.chdir(workdir)
-    os.environ["TMPDIR"] = workdir
-    os.environ["HOME"] = workdir
+    if workdir != FIXED_WORKDIR:
+        os.environ["TMPDIR"] = workdir
+        os.environ["HOME"] = workdir
     set_limit(resource.RLIMIT_CORE, 0)
     set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
     set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
@@ -437,11 +442,21 @@ def run_candidate(job, score_fd):
 
 
 _WORKDIR_NUMBERS = itertools.count()
+# In container mode the work root is emptied after every job, so every job can have the same
+# directory, and TMPDIR and HOME are set once, in the harness: os.environ's Python code costs a
+# child dozens of copy-on-write faults.
+FIXED_WORKDIR = os.path.join(WORK_ROOT, "job") if MODE == "container" else None
 
 
 def make_workdir():
     """A fresh private directory for one job. Numbered, not random: tempfile's name generator
     costs more after each fork than the rest of the job's bookkeeping."""
+    if FIXED_WORKDIR is not None:
+        try:
+            os.mkdir(FIXED_WORKDIR, 0o700)
+            return FIXED_WORKDIR
+        except FileExistsError:
+            pass  # not emptied (the job's cleanup failed and the host replaces us): numbered
     while True:
         path = os.path.join(WORK_ROOT, "job-%d" % next(_WORKDIR_NUMBERS))
         try:
@@ -1121,6 +1136,8 @@ def main():
     _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     os.makedirs(WORK_ROOT, exist_ok=True)
+    if FIXED_WORKDIR is not None:
+        os.environ["TMPDIR"] = os.environ["HOME"] = FIXED_WORKDIR
     gc.collect()
     gc.freeze()  # keeps the collector from touching (and so copying) the parent's pages in children
     SERVER = ForkServer()
