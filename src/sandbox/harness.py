@@ -72,7 +72,6 @@ _libc = ctypes.CDLL(None, use_errno=True)
 PR_SET_PDEATHSIG = 1
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
-SIGKILL = int(signal.SIGKILL)
 IPC_RMID = 0
 
 # Warm imports: a forked child finds these in sys.modules, which is what makes a fork cheap.
@@ -256,8 +255,7 @@ def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     if MODE == "process":
         # Dies with the fork server (and so with the harness) on the host. In a container or
         # bubblewrap, a harness that loses its server ends, and the whole sandbox with it.
-        # (A plain int: ctypes converting the enum costs dozens of copy-on-write faults.)
-        _libc.prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0)
+        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
         if os.getppid() != server_pid:
             os._exit(0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -265,12 +263,8 @@ def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
     close_fds_except({0, 1, 2, job_r, score_w})
-    # _signal, not signal: the wrapper converts every handler to an enum, Python code that costs
-    # dozens of copy-on-write faults here.
-    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGCHLD):
-        _signal.signal(sig, _signal.SIG_DFL)
-    # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
-    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
+    # Signal dispositions and the core, address-space and file-size limits come from the fork
+    # server, which set them once (limits_for_children).
     try:
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         try:
@@ -283,9 +277,6 @@ def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     if workdir != FIXED_WORKDIR:
         os.environ["TMPDIR"] = workdir
         os.environ["HOME"] = workdir
-    set_limit(resource.RLIMIT_CORE, 0)
-    set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
-    set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
     if MODE == "process" and os.getuid() != 0:
         # RLIMIT_NPROC counts every process of the user; in a container the pids cgroup does this.
         set_limit(resource.RLIMIT_NPROC, len(processes_of(os.getuid())) + PIDS_LIMIT)
@@ -312,6 +303,21 @@ def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     run_candidate(job, score_w)
     flush_stdio()
     os._exit(0)
+
+
+def limits_for_children():
+    """What every child needs and the fork server does not mind, set once in the server rather
+    than in each child, where every Python call costs copy-on-write faults. Children inherit
+    dispositions and limits across fork."""
+    # _signal, not signal: the wrapper converts every handler to an enum in Python.
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGCHLD):
+        _signal.signal(sig, _signal.SIG_DFL)
+    # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
+    set_limit(resource.RLIMIT_CORE, 0)
+    # The server's own size is a child's size at its fork: the candidate gets memory_mb on top.
+    set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
+    set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
 
 
 def flush_stdio():
@@ -598,6 +604,7 @@ def serve_forks(sock, harness_pid):
     os.dup2(devnull, 1)
     fd = sock.fileno()
     close_fds_except({0, 1, 2, fd})
+    limits_for_children()
     me = os.getpid()
     recvmsg, fork, waitpid, write, close = sock.recvmsg, os.fork, os.waitpid, os.write, os.close
     pack, unpack = _MESSAGE.pack, _CHILD_FDS.unpack
