@@ -26,8 +26,8 @@ const INNER_ID = 65534;
  * RLIMIT_NPROC counts exactly that harness's processes and no file on the host belongs to it.
  */
 const ROOT_UID_BASE = 0x60000000;
-/** Processes beyond `pids_limit` for the harness itself and the candidate's child. */
-const HARNESS_TASKS = 2;
+/** Processes beyond `pids_limit` for the harness itself, its fork server and the candidate's child. */
+const HARNESS_TASKS = 3;
 const PROBE_TIMEOUT_MS = 30_000;
 
 export interface BwrapHost {

@@ -2,7 +2,8 @@
  * The bwrap sandbox (`--sandbox bwrap`): the process sandbox's warm harness, started inside
  * bubblewrap (bwrap-probe.ts builds the command line), for hosts without a Docker engine. The
  * harness runs in its container mode as the namespace's pid 1, so after each candidate it kills
- * every other process and wipes /tmp, /dev/mqueue and System V IPC objects, as in a container.
+ * the candidate's process tree, checks that no process but itself and its fork server is left,
+ * and wipes /tmp, /dev/mqueue and System V IPC objects, as in a container.
  */
 import {
   type BwrapHost,

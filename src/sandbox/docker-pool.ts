@@ -3,9 +3,10 @@
  * harness (harness.py via `docker exec`) that forks a fresh child per candidate.
  *
  * Two users per container: the container's own user (65534, running docker-init and an idle
- * `sleep`) and the harness user (65533, running the harness and every candidate). Candidates can
- * therefore neither signal nor open the /proc entries of pid 1, whose stdio is the container's,
- * and the harness can kill "every process of its uid" to leave nothing of a candidate behind.
+ * `sleep`) and the harness user (65533, running the harness, its fork server and every
+ * candidate). Candidates can therefore neither signal nor open the /proc entries of pid 1, whose
+ * stdio is the container's, and the harness can check that no process of its uid but itself and
+ * its fork server is left after a candidate.
  */
 
 import { randomUUID } from 'node:crypto';

@@ -7,8 +7,10 @@ Started once per sandbox worker, either inside a sandbox container (mode ``conta
 
 It imports numpy once, then takes jobs over stdin as frames (4-byte big-endian length + UTF-8
 JSON) and answers with frames on stdout. Each job (one candidate program and its test inputs)
-runs in a fresh child forked from this warm process, so a candidate costs about one fork and
-nothing a candidate does survives it. The child writes its results to a private pipe; the
+runs in a fresh child forked from the warm state, so a candidate costs about one fork and
+nothing a candidate does survives it. The forks are made by a fork server, a process forked
+once from this one when it is warm (see ForkServer), so that this process, which keeps the
+protocol, the pipes and the cleanup, never forks per candidate. The child writes its results to a private pipe; the
 candidate's own stdout and stderr go to other, size-capped pipes. Only this process writes to
 stdout, so nothing a candidate prints can pose as a result.
 
@@ -30,6 +32,7 @@ import os
 import resource
 import select
 import signal
+import socket
 import stat
 import struct
 import sys
@@ -247,23 +250,21 @@ def set_limit(which, value):
         pass
 
 
-def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
+def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     os.setsid()  # own session and process group, so a kill of the group reaches its children
     if MODE == "process":
+        # Dies with the fork server (and so with the harness) on the host. In a container or
+        # bubblewrap, a harness that loses its server ends, and the whole sandbox with it.
         _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != harness_pid:
+        if os.getppid() != server_pid:
             os._exit(0)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)
     os.dup2(err_w, 2)
     close_fds_except({0, 1, 2, job_r, score_w})
-    # _signal, not signal: the wrapper converts every handler to an enum, Python code that costs
-    # dozens of copy-on-write faults here.
-    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGCHLD):
-        _signal.signal(sig, _signal.SIG_DFL)
-    # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
-    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
+    # Signal dispositions and the core, address-space and file-size limits come from the fork
+    # server, which set them once (limits_for_children).
     try:
         fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY)
         try:
@@ -273,11 +274,9 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     except OSError:
         pass
     os.chdir(workdir)
-    os.environ["TMPDIR"] = workdir
-    os.environ["HOME"] = workdir
-    set_limit(resource.RLIMIT_CORE, 0)
-    set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
-    set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
+    if workdir != FIXED_WORKDIR:
+        os.environ["TMPDIR"] = workdir
+        os.environ["HOME"] = workdir
     if MODE == "process" and os.getuid() != 0:
         # RLIMIT_NPROC counts every process of the user; in a container the pids cgroup does this.
         set_limit(resource.RLIMIT_NPROC, len(processes_of(os.getuid())) + PIDS_LIMIT)
@@ -304,6 +303,21 @@ def child_main(harness_pid, workdir, job_r, score_w, out_w, err_w):
     run_candidate(job, score_w)
     flush_stdio()
     os._exit(0)
+
+
+def limits_for_children():
+    """What every child needs and the fork server does not mind, set once in the server rather
+    than in each child, where every Python call costs copy-on-write faults. Children inherit
+    dispositions and limits across fork."""
+    # _signal, not signal: the wrapper converts every handler to an enum in Python.
+    for sig in (_signal.SIGINT, _signal.SIGTERM, _signal.SIGCHLD):
+        _signal.signal(sig, _signal.SIG_DFL)
+    # A write beyond RLIMIT_FSIZE raises OSError instead of killing the process without a word.
+    _signal.signal(_signal.SIGXFSZ, _signal.SIG_IGN)
+    set_limit(resource.RLIMIT_CORE, 0)
+    # The server's own size is a child's size at its fork: the candidate gets memory_mb on top.
+    set_limit(resource.RLIMIT_AS, vm_size_bytes() + MEMORY_BYTES)
+    set_limit(resource.RLIMIT_FSIZE, FSIZE_BYTES)
 
 
 def flush_stdio():
@@ -434,11 +448,21 @@ def run_candidate(job, score_fd):
 
 
 _WORKDIR_NUMBERS = itertools.count()
+# In container mode the work root is emptied after every job, so every job can have the same
+# directory, and TMPDIR and HOME are set once, in the harness: os.environ's Python code costs a
+# child dozens of copy-on-write faults.
+FIXED_WORKDIR = os.path.join(WORK_ROOT, "job") if MODE == "container" else None
 
 
 def make_workdir():
     """A fresh private directory for one job. Numbered, not random: tempfile's name generator
     costs more after each fork than the rest of the job's bookkeeping."""
+    if FIXED_WORKDIR is not None:
+        try:
+            os.mkdir(FIXED_WORKDIR, 0o700)
+            return FIXED_WORKDIR
+        except FileExistsError:
+            pass  # not emptied (the job's cleanup failed and the host replaces us): numbered
     while True:
         path = os.path.join(WORK_ROOT, "job-%d" % next(_WORKDIR_NUMBERS))
         try:
@@ -446,6 +470,169 @@ def make_workdir():
             return path
         except FileExistsError:
             continue  # in process mode a candidate can write to WORK_ROOT: take the next number
+
+
+class ForkServerLost(Exception):
+    """The fork server died, stopped or stopped answering. Only a process of our uid (a
+    candidate) or an outside hand can do that to it."""
+
+
+# Fork server -> harness: kind (b"P" forked, b"S" exit status), pid, wait status.
+_MESSAGE = struct.Struct("=cii")
+# Harness -> fork server, with a flag byte and the work directory: the child's ends of its pipes.
+_CHILD_FDS = struct.Struct("4i")
+SERVER_SECONDS = 10.0
+
+
+class ForkServer:
+    """A process forked once from the warm harness whose only work is to fork candidates' children
+    on request. After a fork every page of the forking process is copy-on-write, and on these
+    virtual machines each fault costs 15-45 us: a loop that does nothing but fork touches few
+    pages between forks, while the harness's own bookkeeping (protocol, pipes, cleanup) touched
+    enough to cost about a quarter of a candidate. The harness keeps all of that and never forks
+    per candidate, so its writes fault no more.
+
+    It inherits this process's non-dumpable state, so another process of our uid (a candidate)
+    can neither ptrace it nor open its file descriptors; it can only signal it. A server that
+    dies or stops is noticed (end of its socket, its /proc state, or silence) and never waited
+    for without a deadline."""
+
+    def __init__(self):
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        harness_pid = os.getpid()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                serve_forks(theirs, harness_pid)
+            finally:
+                os._exit(70)
+        theirs.close()
+        self.pid = pid
+        self.sock = ours
+        self.fd = ours.fileno()
+        self.reap = False  # strays of a candidate (clone with CLONE_PARENT) wait to be reaped
+        self.stopped = False
+        # Our reaping of orphans may reap the server once it is dead; a pidfd still names it, and
+        # never a process that got its pid afterwards (on the host's pid space, in process mode).
+        try:
+            self.pidfd = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self.pidfd = None
+
+    def fork(self, workdir, child_fds):
+        """A new child of the server, waiting for its job on child_fds[0]; returns its pid."""
+        flag = b"R" if self.reap else b"F"
+        self.reap = False
+        try:
+            self.sock.sendmsg(
+                [flag + workdir.encode()], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, _CHILD_FDS.pack(*child_fds))]
+            )
+        except OSError as exc:
+            raise ForkServerLost("the fork server's socket failed: %s" % exc) from None
+        deadline = time.monotonic() + SERVER_SECONDS
+        while True:
+            kind, pid, _ = self.message(deadline)
+            if kind == b"P":
+                return pid
+
+    def message(self, deadline=None):
+        """The server's next message as (kind, pid, status). Without a deadline, None when none
+        is waiting; with one, waits for it. ForkServerLost when the server is gone, stopped, or
+        silent past the deadline."""
+        while True:
+            try:
+                data = self.sock.recv(_MESSAGE.size, socket.MSG_DONTWAIT)
+            except BlockingIOError:
+                if deadline is None:
+                    return None
+                if time.monotonic() > deadline:
+                    raise ForkServerLost("the fork server did not answer in time") from None
+                if not self.healthy():
+                    raise ForkServerLost("the fork server was stopped or signalled") from None
+                select.select([self.fd], [], [], 0.01)
+                continue
+            except OSError as exc:
+                raise ForkServerLost("the fork server's socket failed: %s" % exc) from None
+            if len(data) != _MESSAGE.size:
+                raise ForkServerLost("the fork server died")
+            return _MESSAGE.unpack(data)
+
+    def healthy(self):
+        """Alive, not stopped, and no signal waiting for it: a candidate may have sent one just
+        before it died, and the server may not have run since."""
+        if self.pidfd is not None and select.select([self.pidfd], [], [], 0)[0]:
+            return False  # exited
+        try:
+            fields = dict(line.split(":", 1) for line in read_small("/proc/%d/status" % self.pid).splitlines())
+        except (OSError, ValueError):
+            return False
+        return (
+            fields.get("State", "").split()[:1] in (["R"], ["S"], ["D"])
+            and int(fields.get("PPid", "0")) == os.getpid()
+            and int(fields.get("SigPnd", "1"), 16) == 0
+            and int(fields.get("ShdPnd", "1"), 16) == 0
+        )
+
+    def stop(self):
+        if self.stopped:
+            return
+        self.stopped = True
+        try:
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signal.SIGKILL)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+            os.waitpid(self.pid, 0)
+        except OSError:
+            pass
+        self.sock.close()
+        if self.pidfd is not None:
+            os.close(self.pidfd)
+
+
+def serve_forks(sock, harness_pid):
+    """The fork server's loop. Kept to a few calls on purpose: every page it writes between two
+    forks is a copy-on-write fault, and this loop runs once per candidate."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != harness_pid:
+        os._exit(0)
+    # 0 and 1 stay taken (by /dev/null), so received descriptors never land on them, where the
+    # child's dup2 of its own stdio would overwrite them. Everything else inherited is closed:
+    # a restarted server must not hold, say, the write end of an earlier child's job pipe.
+    devnull = os.open(os.devnull, os.O_RDWR)
+    os.dup2(devnull, 0)
+    os.dup2(devnull, 1)
+    fd = sock.fileno()
+    close_fds_except({0, 1, 2, fd})
+    limits_for_children()
+    me = os.getpid()
+    recvmsg, fork, waitpid, write, close = sock.recvmsg, os.fork, os.waitpid, os.write, os.close
+    pack, unpack = _MESSAGE.pack, _CHILD_FDS.unpack
+    control_size = socket.CMSG_SPACE(_CHILD_FDS.size)
+    while True:
+        data, control, _, _ = recvmsg(4096, control_size, socket.MSG_CMSG_CLOEXEC)
+        if not data:
+            os._exit(0)  # the harness is gone
+        if data[0] == 82:  # b"R"
+            reap_children()
+        fds = unpack(control[0][2])
+        pid = fork()
+        if pid == 0:
+            try:
+                child_main(me, data[1:].decode(), *fds)
+            finally:
+                os._exit(70)
+        for child_fd in fds:
+            close(child_fd)
+        write(fd, pack(b"P", pid, 0))
+        while True:
+            done, status = waitpid(-1, 0)
+            if done == pid:
+                break
+        write(fd, pack(b"S", pid, status))
+
+
+SERVER = None  # the ForkServer, started in main()
 
 
 class Spare:
@@ -457,42 +644,40 @@ class Spare:
         self.score_r, score_w = os.pipe()
         self.out_r, out_w = os.pipe()
         self.err_r, err_w = os.pipe()
-        harness_pid = os.getpid()
-        pid = os.fork()
-        if pid == 0:
-            try:
-                child_main(harness_pid, self.workdir, job_r, score_w, out_w, err_w)
-            finally:
-                os._exit(70)
-        self.pid = pid
-        for fd in (job_r, score_w, out_w, err_w):
-            os.close(fd)
+        self.status = None
+        try:
+            self.pid = SERVER.fork(self.workdir, (job_r, score_w, out_w, err_w))
+        except ForkServerLost:
+            self.pid = None
+            self.close_fds()
+            wipe_tree(self.workdir)
+            raise
+        finally:
+            for fd in (job_r, score_w, out_w, err_w):
+                os.close(fd)
         for fd in (self.score_r, self.out_r, self.err_r):
             os.set_blocking(fd, False)
-        try:
-            self.pidfd = os.pidfd_open(pid)
-        except (AttributeError, OSError):
-            self.pidfd = None
-        self.status = None
 
-    def poll_exit(self):
-        if self.status is None:
-            try:
-                pid, status = os.waitpid(self.pid, os.WNOHANG)
-            except ChildProcessError:
-                pid, status = self.pid, 0
-            if pid:
+    def poll_exit(self, deadline=None):
+        """Whether the child's exit status is in (the server reaps it and reports it); waits
+        until `deadline` if given."""
+        while self.status is None:
+            message = SERVER.message(deadline)
+            if message is None:
+                return False
+            kind, pid, status = message
+            if kind == b"S" and pid == self.pid:
                 self.status = status
-        return self.status is not None
+        return True
 
     def close_fds(self):
-        for fd in (self.job_w, self.score_r, self.out_r, self.err_r, self.pidfd):
+        for fd in (self.job_w, self.score_r, self.out_r, self.err_r):
             if fd is not None:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
-        self.job_w = self.pidfd = None
+        self.job_w = self.score_r = self.out_r = self.err_r = None
 
 
 def first_existing(*paths):
@@ -521,22 +706,22 @@ def read_oom_kills():
 
 
 def kill_candidates(spare):
-    if MODE == "container":
-        # Every process of our uid except ourselves: the child, anything it forked or detached.
-        try:
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-    else:
-        # The pid as well as its group: a spare killed right after its fork may not have called
-        # setsid() yet, and then its group does not exist.
+    """Kills the candidate's process tree; not by uid (kill(-1)), which would take the fork server
+    too. Nothing of a candidate can leave the tree: its processes descend from the child, and
+    orphans are reparented to us, the subreaper. cleanup() checks that none is left."""
+    # The pid as well as its group: a spare killed right after its fork may not have called
+    # setsid() yet, and then its group does not exist. A group kill is atomic against forks.
+    # Not once the server has reaped the child: the pid may belong to another process by now.
+    if spare.pid is not None and spare.status is None:
         for kill in (os.kill, os.killpg):
             try:
                 kill(spare.pid, signal.SIGKILL)
             except OSError:
                 pass
-        # Whatever left the group (setsid) was reparented to us, the subreaper: kill the whole tree.
-        for pid in descendants(os.getpid()):
+    # Whatever left the group (setsid), under the fork server (CLONE_PARENT) or under us.
+    server = None if SERVER.stopped else SERVER.pid
+    for pid in descendants(os.getpid()):
+        if pid != server:
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -570,28 +755,32 @@ def descendants(root):
 
 def cleanup(spare):
     """Kills every candidate process and wipes what they wrote. Returns whether the worker is
-    clean (nothing of the candidate left), else the host replaces it."""
+    clean (nothing of the candidate left), else the host replaces it. ForkServerLost when the
+    fork server (unless already stopped) fails to report the child's end."""
     kill_candidates(spare)
     clean = True
+    if spare.pid is not None and not SERVER.stopped:
+        # The server reaps the child; until then it would count as a task of the container.
+        spare.poll_exit(time.monotonic() + SERVER_SECONDS)
     deadline = time.monotonic() + CLEANUP_SECONDS
-    try:
-        os.waitpid(spare.pid, 0)
-    except ChildProcessError:
-        pass
     spare.close_fds()
+    server = None if SERVER.stopped else SERVER.pid
     if MODE == "container":
         me, uid = os.getpid(), os.getuid()
 
         def all_gone():
-            # Cheap check first: only docker-init, `sleep` and this harness left in the container.
-            # (kill(-1, 0) cannot tell: it succeeds while any process exists, even one it may not signal.)
-            return container_tasks() == BASE_TASKS or not [pid for pid in processes_of(uid) if pid != me]
+            # Cheap check first: only docker-init, `sleep`, this harness and the fork server left.
+            # Else (zombies, or no pids cgroup to read) no live process of our uid but those two.
+            return container_tasks() == BASE_TASKS or not [pid for pid in processes_of(uid) if pid not in (me, server)]
     else:
 
         def all_gone():
-            # Zombies count: an unreaped one still holds its pid, which the host may check (a killed
-            # orphan becomes our child, and reap_children() collects it on the next pass).
-            return not descendants(os.getpid())
+            # Zombies count: an unreaped one still holds its pid, which the host may check. A killed
+            # orphan becomes our child and reap_children() collects it on the next pass; only the
+            # fork server's own zombies (a CLONE_PARENT sibling of the candidate) are its to reap.
+            return not [
+                pid for pid in descendants(os.getpid()) if pid != server and not (server and zombie_child_of(pid, server))
+            ]
 
     while True:
         reap_children()
@@ -602,6 +791,8 @@ def cleanup(spare):
             break
         kill_candidates(spare)
         time.sleep(0.001)
+    if server is not None and children_of(server):
+        SERVER.reap = True  # zombies of a candidate's CLONE_PARENT children
     if MODE == "container":
         for path in (WORK_ROOT, "/dev/mqueue"):
             clean = wipe_directory(path) and clean
@@ -611,7 +802,15 @@ def cleanup(spare):
     return clean
 
 
-BASE_TASKS = 3  # docker-init, sleep, the harness (single-threaded)
+def zombie_child_of(pid, parent):
+    try:
+        fields = read_small("/proc/%d/stat" % pid).rsplit(")", 1)[1].split()
+        return fields[0] == "Z" and int(fields[1]) == parent
+    except (OSError, IndexError, ValueError):
+        return True  # gone already
+
+
+BASE_TASKS = 4  # docker-init, sleep, the harness (single-threaded), the fork server
 _PIDS_CURRENT = None
 
 
@@ -747,10 +946,9 @@ class Job:
         spare.job_w = None
 
         poller = select.poll()
-        for fd in (spare.score_r, spare.out_r, spare.err_r, 0):
+        # The server's socket says when the child has ended (its status, or the server's own end).
+        for fd in (spare.score_r, spare.out_r, spare.err_r, 0, SERVER.fd):
             poller.register(fd, select.POLLIN)
-        if spare.pidfd is not None:
-            poller.register(spare.pidfd, select.POLLIN)
         open_fds = {spare.score_r, spare.out_r, spare.err_r}
 
         outcomes = []
@@ -826,8 +1024,6 @@ class Job:
 
         while True:
             timeout_ms = max(0, int((deadline - time.monotonic()) * 1000) + 1)
-            if spare.pidfd is None:
-                timeout_ms = min(timeout_ms, 10)
             events = poller.poll(timeout_ms)
             ready = {fd for fd, _ in events}
             if 0 in ready:
@@ -851,8 +1047,7 @@ class Job:
             drain(spare.score_r)
             if consume_results():
                 break
-            if (spare.pidfd is not None and spare.pidfd in ready) or (spare.pidfd is None and spare.poll_exit()):
-                spare.poll_exit()
+            if SERVER.fd in ready and spare.poll_exit():
                 drain_output()
                 drain(spare.score_r)
                 if consume_results():
@@ -914,24 +1109,51 @@ def set_dumpable(flag):
     _libc.prctl(PR_SET_DUMPABLE, 1 if flag else 0, 0, 0, 0)
 
 
+def fresh_spare(old=None, lost=False):
+    """A new spare, after discarding `old` (if any; `lost`: its server is known unusable).
+    Between jobs no candidate is to blame for a lost fork server (an outside hand, or a signal
+    that arrived late), so it is replaced, once."""
+    global SERVER
+    if old is not None:
+        if not lost:
+            try:
+                old.poll_exit()
+            except ForkServerLost:
+                lost = True
+        if lost:
+            SERVER.stop()
+        cleanup(old)
+        if lost:
+            SERVER = ForkServer()
+    try:
+        return Spare()
+    except ForkServerLost:
+        SERVER.stop()
+        SERVER = ForkServer()
+        return Spare()  # a second failure ends the harness
+
+
 def main():
+    global SERVER
     if MODE not in ("container", "process"):
         sys.stderr.write("harness: unknown mode %r\n" % MODE)
         sys.exit(2)
     if MODE == "container" and os.getppid() != 0:
-        # Container mode kills every process of its uid; only safe as a `docker exec` process,
-        # whose parent lies outside the container's pid namespace.
+        # Container mode empties /tmp, /dev/mqueue and System V IPC after every job; only safe as
+        # a `docker exec` process (or bubblewrap's pid 1), whose parent lies outside its pid namespace.
         sys.stderr.write("harness: container mode outside a container pid namespace\n")
         sys.exit(2)
     set_dumpable(False)
-    if MODE == "process":
-        # Orphans of the candidates (a setsid grandchild, a double fork) become our children, so
-        # cleanup can find and kill them; in a container, killing by uid covers them.
-        _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    # Orphans of the candidates (a setsid grandchild, a double fork) become our children, not
+    # docker-init's or the host's, so cleanup finds and kills them in our process tree.
+    _libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     os.makedirs(WORK_ROOT, exist_ok=True)
+    if FIXED_WORKDIR is not None:
+        os.environ["TMPDIR"] = os.environ["HOME"] = FIXED_WORKDIR
     gc.collect()
     gc.freeze()  # keeps the collector from touching (and so copying) the parent's pages in children
+    SERVER = ForkServer()
     write_frame(
         {
             "type": "ready",
@@ -943,25 +1165,42 @@ def main():
     )
     stdin = FrameReader(0)
     pending = []
-    spare = Spare()
-    while True:
-        while not pending:
-            frame = stdin.take()
-            if frame is not None:
-                pending.append(frame)
-                break
-            select.select([0], [], [])
-            if not stdin.fill():
-                cleanup(spare)
-                return
-        message, data = pending.pop(0)
-        if message.get("type") != "job":
-            continue  # a late cancel for a finished job
-        job = Job(message, data, spare, stdin)
-        spare = None
-        job.run()
-        pending.extend(job.deferred)
-        spare = Spare()
+    spare = fresh_spare()
+    try:
+        while True:
+            while not pending:
+                frame = stdin.take()
+                if frame is not None:
+                    pending.append(frame)
+                    break
+                readable, _, _ = select.select([0, SERVER.fd], [], [])
+                if SERVER.fd in readable:
+                    # Between jobs the server speaks only when the spare ended or it did itself.
+                    spare = fresh_spare(spare)
+                    continue
+                if not stdin.fill():
+                    cleanup(spare)
+                    SERVER.stop()
+                    return
+            message, data = pending.pop(0)
+            if message.get("type") != "job":
+                continue  # a late cancel for a finished job
+            if not SERVER.healthy():
+                # Whatever was done to the server so far is no doing of this job's candidate.
+                spare = fresh_spare(spare, lost=True)
+            job = Job(message, data, spare, stdin)
+            job.run()
+            pending.extend(job.deferred)
+            spare = None
+            spare = fresh_spare()
+    except ForkServerLost as exc:
+        # During a job only the candidate can have done it (killed or stopped its parent): as if
+        # it had killed the harness, the host reports a crash and replaces the worker.
+        SERVER.stop()
+        if spare is not None:
+            cleanup(spare)
+        sys.stderr.write("harness: %s\n" % exc)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/ind
 import { describeWithSystem } from '../helpers/system.js';
 import {
   eventually,
+  HARNESS_PID,
   hostEvaluate,
   SPEC,
   sessionContainers,
@@ -321,11 +322,31 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
       expect(fresh).toHaveLength(1);
     });
 
-    it('kills and replaces a container whose harness stops answering', async () => {
+    it('replaces a container whose fork server the candidate stopped', async () => {
       const before = new Set(await sessionContainers(sandbox.sessionId));
       const outcome = only(
         await sandbox.runBatch(
           job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGSTOP)\nreturn 1'), ['3'], 1),
+        ),
+      );
+      expect(outcome).toMatchObject({
+        kind: 'crash',
+        reason: expect.stringMatching(/harness died.*fork server/),
+      });
+      expect((await sandbox.runBatch(job(SPEC, ['3'])))[0]?.kind).toBe('ok');
+      const fresh = await eventually(async () => {
+        const now = await sessionContainers(sandbox.sessionId);
+        const added = now.filter((id) => !before.has(id));
+        return now.length === 2 && added.length === 1 ? added : undefined;
+      });
+      expect(fresh).toHaveLength(1);
+    });
+
+    it('kills and replaces a container whose harness stops answering', async () => {
+      const before = new Set(await sessionContainers(sandbox.sessionId));
+      const outcome = only(
+        await sandbox.runBatch(
+          job(withEvaluate(`import os, signal\nos.kill(${HARNESS_PID}, signal.SIGSTOP)\nreturn 1`), ['3'], 1),
         ),
       );
       expect(outcome).toMatchObject({ kind: 'timeout', reason: expect.stringMatching(/stopped answering/) });
@@ -388,13 +409,14 @@ found += "leak" in sys.modules
 found += len([e for e in os.listdir("/tmp") if e != os.path.basename(os.environ["TMPDIR"])])
 found += len(os.listdir(os.environ["TMPDIR"]))
 me = os.getuid()
+harness = ${HARNESS_PID}
 for pid in os.listdir("/proc"):
   if pid.isdigit() and int(pid) != os.getpid():
     try:
       status = open("/proc/%s/status" % pid).read()
     except OSError:
       continue
-    if "\\nUid:\\t%d\\t" % me in status and "State:\\tZ" not in status and int(pid) != os.getppid():
+    if "\\nUid:\\t%d\\t" % me in status and "State:\\tZ" not in status and int(pid) not in (os.getppid(), harness):
       found += 100
 found += 1000 * (len(open("/proc/sysvipc/shm").read().splitlines()) - 1)
 return found`);

@@ -7,7 +7,16 @@ import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ProcessSandbox } from '../../src/sandbox/process.js';
-import { eventually, hostEvaluate, job, only, SPEC, withEvaluate, withPriority } from './programs.js';
+import {
+  eventually,
+  HARNESS_PID,
+  hostEvaluate,
+  job,
+  only,
+  SPEC,
+  withEvaluate,
+  withPriority,
+} from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_PROCESS_TOKEN_must_not_leak';
 process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
@@ -146,7 +155,7 @@ return flags`);
   });
 
   it('replaces a harness that died between jobs without blaming the next candidate', async () => {
-    const first = only(await sandbox.runBatch(job(withEvaluate('import os\nreturn os.getppid()'))));
+    const first = only(await sandbox.runBatch(job(withEvaluate(`import os\nreturn ${HARNESS_PID}`))));
     const harness = first.kind === 'ok' ? first.score : 0;
     expect(alive(harness)).toBe(true);
     process.kill(harness, 'SIGKILL');
@@ -155,15 +164,45 @@ return flags`);
     for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
   });
 
+  it('replaces a fork server killed or stopped between jobs without blaming the next candidate', async () => {
+    for (const signal of ['SIGKILL', 'SIGSTOP'] as const) {
+      // Two jobs at once take both workers (unless one is still being replaced after the test above).
+      const probe = job(withEvaluate('import os, time\ntime.sleep(0.5)\nreturn os.getppid()'));
+      const outcomes = await Promise.all([0, 1].map(() => sandbox.runBatch(probe)));
+      const servers = new Set(outcomes.map((o) => only(o)).map((o) => (o.kind === 'ok' ? o.score : 0)));
+      expect(servers.has(0)).toBe(false);
+      for (const server of servers) process.kill(server, signal);
+      const again = await Promise.all([0, 1, 2, 3].map(() => sandbox.runBatch(job(SPEC))));
+      for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
+      for (const server of servers) await eventually(async () => (alive(server) ? undefined : true));
+    }
+  });
+
   it('reports a harness killed by its candidate as a crash, then serves on', async () => {
     const outcome = only(
       await sandbox.runBatch(
-        job(withEvaluate('import os, signal\nos.kill(os.getppid(), signal.SIGKILL)\nreturn 1')),
+        job(withEvaluate(`import os, signal\nos.kill(${HARNESS_PID}, signal.SIGKILL)\nreturn 1`)),
       ),
     );
     expect(outcome).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/harness died/) });
     const again = await Promise.all([0, 1, 2].map(() => sandbox.runBatch(job(SPEC))));
     for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
+  });
+
+  it('reports a candidate that kills or stops its parent, the fork server, as a crash, then serves on', async () => {
+    for (const signal of ['SIGKILL', 'SIGSTOP']) {
+      const outcome = only(
+        await sandbox.runBatch(
+          job(withEvaluate(`import os, signal\nos.kill(os.getppid(), signal.${signal})\nreturn 1`)),
+        ),
+      );
+      expect(outcome).toMatchObject({
+        kind: 'crash',
+        reason: expect.stringMatching(/harness died.*fork server/),
+      });
+      const again = await Promise.all([0, 1, 2].map(() => sandbox.runBatch(job(SPEC))));
+      for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
+    }
   });
 
   it('keeps finished runs from being reported as timeouts under load', async () => {
@@ -177,12 +216,16 @@ return flags`);
 describe('process sandbox lifecycle', () => {
   it('ends its harness processes on close()', async () => {
     const sandbox = createSandbox({ kind: 'process', config, poolSize: 1 });
-    const outcome = only(await sandbox.runBatch(job(withEvaluate('import os\nreturn os.getppid()'))));
-    expect(outcome.kind).toBe('ok');
-    const harness = outcome.kind === 'ok' ? outcome.score : 0;
+    const pids = only(
+      await sandbox.runBatch(job(withEvaluate(`import os\nreturn ${HARNESS_PID} * 2**22 + os.getppid()`))),
+    );
+    expect(pids.kind).toBe('ok');
+    const both = pids.kind === 'ok' ? pids.score : 0;
+    const [harness, server] = [Math.floor(both / 2 ** 22), both % 2 ** 22];
     expect(alive(harness)).toBe(true);
+    expect(alive(server)).toBe(true);
     await sandbox.close();
-    await eventually(async () => (alive(harness) ? undefined : true));
+    await eventually(async () => (alive(harness) || alive(server) ? undefined : true));
     await expect(sandbox.runBatch(job(SPEC))).rejects.toMatchObject({ name: 'InfrastructureError' });
   });
 

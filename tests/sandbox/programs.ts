@@ -10,6 +10,12 @@ export const SPEC = readFileSync(new URL('../../specs/cap_set.py', import.meta.u
 const EVALUATE_BODY =
   '  """Returns the size of an `n`-dimensional cap set."""\n  capset = solve(n)\n  return len(capset)\n';
 
+/**
+ * Python (needs `os`): the harness's pid as a candidate sees it. A candidate's parent is the
+ * harness's fork server, whose parent is the harness.
+ */
+export const HARNESS_PID = "int(open('/proc/%d/stat' % os.getppid()).read().rsplit(')', 1)[1].split()[1])";
+
 /** A batch calling `evaluate` on each input (default one input, 3, with 5 s each). */
 export function job(program: string, testInputs = ['3'], timeoutSeconds = 5): SandboxBatchJob {
   return { program, functionToRun: 'evaluate', testInputs, timeoutSeconds };

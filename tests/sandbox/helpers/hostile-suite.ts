@@ -23,6 +23,7 @@ import {
   type HostileCase,
   type SandboxKind,
 } from '../hostile-cases.js';
+import { HARNESS_PID } from '../programs.js';
 import {
   accepts,
   descendantsOf,
@@ -103,8 +104,10 @@ export async function hostileSuite(kind: SandboxKind): Promise<void> {
     }
 
     it('close() releases every container and process of the suite', async () => {
-      // Process sandbox: the host pid of the harness serving now (a case may have killed an earlier one).
-      const harnessPid = kind === 'process' ? await probe(sandbox!, 'os.getppid()') : -1;
+      // Process sandbox: the host pids of the harness serving now (a case may have killed an earlier
+      // one) and of its fork server.
+      const harnessPid = kind === 'process' ? await probe(sandbox!, HARNESS_PID) : -1;
+      const serverPid = kind === 'process' ? await probe(sandbox!, 'os.getppid()') : -1;
       // bwrap: every process under this test's children (bubblewrap, the harness, its candidates).
       const sandboxPids = kind === 'bwrap' ? descendantsOf(process.pid) : [];
       if (kind === 'bwrap') expect(sandboxPids.length, 'bubblewrap and harness processes').toBeGreaterThan(1);
@@ -114,6 +117,7 @@ export async function hostileSuite(kind: SandboxKind): Promise<void> {
       expect(alive, 'candidate processes alive after close()').toEqual([]);
       if (kind === 'process') {
         expect(await waitUntilDead(harnessPid), `harness pid ${harnessPid} after close()`).toBe(true);
+        expect(await waitUntilDead(serverPid), `fork server pid ${serverPid} after close()`).toBe(true);
       }
       for (const pid of sandboxPids) {
         expect(await waitUntilDead(pid), `sandbox process ${pid} after close()`).toBe(true);
