@@ -15,7 +15,7 @@ import { cleanEnv } from '../helpers/cli.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { describeWithSystem } from '../helpers/system.js';
 import { exited, killWorkers, startWorker as startWorkerProcess } from '../helpers/workers.js';
-import { eventually, withEvaluate } from '../sandbox/programs.js';
+import { eventually, HARNESS_PID, withEvaluate } from '../sandbox/programs.js';
 
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
 let redis: RedisServer;
@@ -107,11 +107,11 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
         supervising = false;
       });
       await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
-      // The candidate's parent is the harness; the harness's parent is the worker.
+      // The harness's parent is the worker.
       const killer = withEvaluate(
         [
           'import os, signal, time',
-          'with open("/proc/%d/stat" % os.getppid()) as f:',
+          `with open("/proc/%d/stat" % ${HARNESS_PID}) as f:`,
           '  worker = int(f.read().rsplit(")", 1)[1].split()[1])',
           'os.kill(worker, signal.SIGKILL)',
           'time.sleep(10)',
