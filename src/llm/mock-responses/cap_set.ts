@@ -53,9 +53,10 @@ which tends to leave more room for later vectors.
 `,
   // Broken: IndexError.
   '  return float(el[n])\n',
-  // Broken: never returns.
-  `  while True:
-    n = n + 0
+  // Broken: never returns. It sleeps rather than spins: a timeout costs the machine no CPU.
+  `  import time
+  while True:
+    time.sleep(1)
   return 0.0
 `,
   // Broken: a string is not a priority.

@@ -17,16 +17,17 @@ export interface TaggedProcess {
 }
 
 /**
- * Live processes (any thread of which) carry `tag` as their name. Containers run on this host's
+ * Live processes (any thread of which) carry `tag` (or one of the tags) as their name. Containers run on this host's
  * kernel, so this sees candidates inside containers too. Zombies count as gone: they hold no
  * resources and their parent or init reaps them.
  */
-export function findTagged(tag: string): TaggedProcess[] {
+export function findTagged(tag: string | readonly string[]): TaggedProcess[] {
+  const tags = new Set(typeof tag === 'string' ? [tag] : tag);
   const found: TaggedProcess[] = [];
   for (const entry of safeReaddir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     for (const tid of safeReaddir(`/proc/${entry}/task`)) {
-      if (safeRead(`/proc/${entry}/task/${tid}/comm`)?.trim() !== tag) continue;
+      if (!tags.has(safeRead(`/proc/${entry}/task/${tid}/comm`)?.trim() ?? '')) continue;
       const state = processState(entry);
       if (state !== null && state !== 'Z' && state !== 'X') found.push({ pid: Number(entry), state });
       break;
@@ -50,7 +51,7 @@ export async function waitUntilGone(tag: string, graceMs = 3000): Promise<Tagged
  * Kills, by pid, the tagged processes a failed case left behind, so one finding does not spoil the
  * cases after it. A fork bomb may still be forking: repeat until none is left (bounded).
  */
-export async function killTagged(tag: string): Promise<void> {
+export async function killTagged(tag: string | readonly string[]): Promise<void> {
   for (let round = 0; round < 50; round++) {
     const alive = findTagged(tag);
     if (alive.length === 0) return;
