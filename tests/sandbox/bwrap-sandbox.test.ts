@@ -17,10 +17,10 @@ import { dockerUnreachableHint } from '../../src/sandbox/docker-client.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { memoryCgroupHierarchy } from '../../src/sandbox/memory-cgroup.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { HARNESS_PID, hostEvaluate, job, only, SPEC } from './programs.js';
+import { fakeTokenInEnvironment, HARNESS_PID, hostEvaluate, job, only, SPEC } from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_BWRAP_TOKEN_must_not_leak';
-process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
+fakeTokenInEnvironment(FAKE_TOKEN);
 
 const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8, output_limit_bytes: 64 * 1024 } });
 const scoreOf = async (

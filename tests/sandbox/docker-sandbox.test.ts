@@ -10,6 +10,7 @@ import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/ind
 import { describeWithSystem } from '../helpers/system.js';
 import {
   eventually,
+  fakeTokenInEnvironment,
   HARNESS_PID,
   hostEvaluate,
   SPEC,
@@ -21,7 +22,7 @@ import {
 
 // Set before any container exists: the sandbox must not pass the host's environment on.
 const FAKE_TOKEN = 'r8_FAKE_TOKEN_must_not_leak_0123456789';
-process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
+fakeTokenInEnvironment(FAKE_TOKEN);
 
 const config = parseConfig({
   docker_image: TEST_IMAGE,

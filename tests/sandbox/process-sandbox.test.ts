@@ -9,6 +9,7 @@ import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ProcessSandbox } from '../../src/sandbox/process.js';
 import {
   eventually,
+  fakeTokenInEnvironment,
   HARNESS_PID,
   hostEvaluate,
   job,
@@ -19,7 +20,7 @@ import {
 } from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_PROCESS_TOKEN_must_not_leak';
-process.env.REPLICATE_API_TOKEN = FAKE_TOKEN;
+fakeTokenInEnvironment(FAKE_TOKEN);
 
 const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8, output_limit_bytes: 64 * 1024 } });
 const alive = (pid: number) => {

@@ -2,8 +2,22 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import Docker from 'dockerode';
-import { expect } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import type { Outcome, SandboxBatchJob } from '../../src/sandbox/sandbox.js';
+
+/**
+ * Puts a fake API token in this process's environment for the calling test file, before any sandbox
+ * exists (a sandbox must not pass it on), and restores the variable after the file: test files share
+ * a worker's process.
+ */
+export function fakeTokenInEnvironment(token: string): void {
+  const saved = process.env.REPLICATE_API_TOKEN;
+  process.env.REPLICATE_API_TOKEN = token;
+  afterAll(() => {
+    if (saved === undefined) delete process.env.REPLICATE_API_TOKEN;
+    else process.env.REPLICATE_API_TOKEN = saved;
+  });
+}
 
 export const SPEC = readFileSync(new URL('../../specs/cap_set.py', import.meta.url), 'utf8');
 

@@ -1,23 +1,29 @@
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as spec from '../../src/spec/index.js';
 import { pythonAccepts } from './python.js';
 
-// This file's first tests run before the parser is loaded (vitest isolates test files).
 describe('before initParser()', () => {
+  // A fresh copy of the modules: test files share a worker's modules, and another file may have
+  // loaded the parser already.
+  let fresh: typeof spec;
+  beforeAll(async () => {
+    vi.resetModules();
+    fresh = await import('../../src/spec/index.js');
+  });
   const calls: [string, () => unknown][] = [
-    ['textToProgram', () => spec.textToProgram('def f():\n  return 1\n')],
-    ['textToFunction', () => spec.textToFunction('def f():\n  return 1\n')],
-    ['yieldDecorated', () => spec.yieldDecorated('x = 1', 'funsearch', 'run')],
-    ['parseSpec', () => spec.parseSpec('x = 1', 'spec.py')],
-    ['renameFunctionCalls', () => spec.renameFunctionCalls('x = 1', 'f', 'g')],
-    ['getFunctionsCalled', () => spec.getFunctionsCalled('f(x)')],
-    ['callsAncestor', () => spec.callsAncestor('x = 1', 'priority')],
-    ['trimFunctionBody', () => spec.trimFunctionBody('')],
-    ['bodyFromCandidateFile', () => spec.bodyFromCandidateFile('')],
-    ['syntaxProblem', () => spec.syntaxProblem('x = 1')],
+    ['textToProgram', () => fresh.textToProgram('def f():\n  return 1\n')],
+    ['textToFunction', () => fresh.textToFunction('def f():\n  return 1\n')],
+    ['yieldDecorated', () => fresh.yieldDecorated('x = 1', 'funsearch', 'run')],
+    ['parseSpec', () => fresh.parseSpec('x = 1', 'spec.py')],
+    ['renameFunctionCalls', () => fresh.renameFunctionCalls('x = 1', 'f', 'g')],
+    ['getFunctionsCalled', () => fresh.getFunctionsCalled('f(x)')],
+    ['callsAncestor', () => fresh.callsAncestor('x = 1', 'priority')],
+    ['trimFunctionBody', () => fresh.trimFunctionBody('')],
+    ['bodyFromCandidateFile', () => fresh.bodyFromCandidateFile('')],
+    ['syntaxProblem', () => fresh.syntaxProblem('x = 1')],
   ];
   it.each(calls)('%s throws a clear error', (_name, call) => {
-    expect(spec.isParserReady()).toBe(false);
+    expect(fresh.isParserReady()).toBe(false);
     expect(call).toThrow('`await initParser()` before calling the spec functions');
   });
 });
