@@ -32,7 +32,8 @@ async function expectUserError(args: string[], pattern: RegExp, env = cleanEnv()
   expect(result.stderr).not.toMatch(/\n\s+at /);
 }
 
-describe('user mistakes exit 2 with one line', () => {
+// Concurrent: each test is a CLI process of its own, mostly waiting for it to start and answer.
+describe.concurrent('user mistakes exit 2 with one line', () => {
   const run = ['--llm', 'mock', '--sandbox', 'process', '--report-dir', 'REPORTS'];
   const withReports = (args: string[]) => args.map((arg) => (arg === 'REPORTS' ? join(dir, 'reports') : arg));
 

@@ -35,7 +35,8 @@ const BASE = [
   'warn',
 ];
 
-describe('a mock run on the process sandbox', () => {
+// Concurrent: each test is a run of its own, in its own report directory.
+describe.concurrent('a mock run on the process sandbox', () => {
   it('honours every flag it is given and writes the reports', async () => {
     const reports = join(dir, 'flags');
     const result = await runCli([

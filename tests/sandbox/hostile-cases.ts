@@ -109,6 +109,11 @@ def _tag():
 `;
 }
 
+/** Files `many-small-files` writes: enough to fill a container's tmpfs, fewer where nothing is capped. */
+function manyFiles(ctx: CaseContext): number {
+  return ctx.sandbox === 'process' ? 3000 : 30000;
+}
+
 function program(ctx: CaseContext, body: string): string {
   return `${prelude(ctx)}\n\n${body.trim()}\n`;
 }
@@ -767,11 +772,12 @@ def evaluate(n):
   },
   {
     id: 'many-small-files',
-    title: 'writing 30000 small files into the temporary directory',
+    title: 'writing 30000 small files into the temporary directory (3000 in the process sandbox)',
     timeoutSeconds: NORMAL,
     expect: only('crash'),
-    // No limit on the number of files exists outside a container; the job directory is wiped after.
-    bySandbox: { process: [ok(30000), { kind: 'crash' }] },
+    // No limit on the number of files exists outside a container, so there the case checks only that
+    // the job directory is wiped after: 3000 files do that as well as 30000, at a tenth of the time.
+    bySandbox: { process: [ok(3000), { kind: 'crash' }] },
     program: (ctx) =>
       program(
         ctx,
@@ -784,10 +790,10 @@ def evaluate(n):
     sys.stderr.write('LEFT:' + root + '\\n')
     sys.stderr.flush()
     os.makedirs(root)
-    for i in range(30000):
+    for i in range(${manyFiles(ctx)}):
         with open(os.path.join(root, str(i)), 'w') as f:
             f.write('x')
-    return 30000
+    return ${manyFiles(ctx)}
 `,
       ),
     followUps: [seesNothingOf((ctx) => [`hostile-${ctx.token}-many`])],
