@@ -6,39 +6,56 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config.js';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import type { JobLimits } from '../../src/queue/job.js';
 import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
 import { cleanEnv } from '../helpers/cli.js';
-import { type RedisServer, startRedis } from '../helpers/redis.js';
+import { startRedis } from '../helpers/redis.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { exited, killWorkers, startWorker as startWorkerProcess } from '../helpers/workers.js';
+import { exited, startWorker as startWorkerProcess } from '../helpers/workers.js';
 import { eventually, HARNESS_PID, withEvaluate } from '../sandbox/programs.js';
 
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
-let redis: RedisServer;
-const closers: (() => Promise<unknown>)[] = [];
-
-function startWorker(extra: string[] = [], url = redis.url, env = cleanEnv()): ChildProcess {
-  return startWorkerProcess(url, extra, env).child;
-}
-
-function queueSandbox(): QueueSandbox {
-  const sandbox = new QueueSandbox({ url: redis.url, runId: 'faults', limits, pollMs: 200 });
-  closers.push(() => sandbox.close());
-  return sandbox;
-}
-
-function rawQueue(): Queue {
-  const connection = redisClient(redis.url);
-  connection.on('error', () => {}); // Redis restarts in one test: reconnecting is expected
-  const queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
-  queue.on('error', () => {});
-  closers.push(async () => connection.disconnect());
-  closers.push(() => queue.close());
-  return queue;
+/** A test's own Redis, workers and clients, all stopped when it ends: the tests run at once. */
+async function cluster(onTestFinished: (fn: () => Promise<void>) => void) {
+  const redis = await startRedis();
+  const closers: (() => Promise<unknown>)[] = [];
+  const workers: ChildProcess[] = [];
+  onTestFinished(async () => {
+    while (closers.length) await closers.pop()!();
+    await Promise.all(
+      workers.map((worker) => {
+        worker.kill('SIGKILL');
+        return exited(worker);
+      }),
+    );
+    await redis.stop();
+  });
+  return {
+    redis,
+    closers,
+    startWorker(extra: string[] = []): ChildProcess {
+      const worker = startWorkerProcess(redis.url, extra, cleanEnv()).child;
+      workers.push(worker);
+      return worker;
+    },
+    queueSandbox(): QueueSandbox {
+      const sandbox = new QueueSandbox({ url: redis.url, runId: 'faults', limits, pollMs: 200 });
+      closers.push(() => sandbox.close());
+      return sandbox;
+    },
+    rawQueue(): Queue {
+      const connection = redisClient(redis.url);
+      connection.on('error', () => {}); // Redis restarts in one test: reconnecting is expected
+      const queue = new Queue(QUEUE_NAME, { connection, prefix: QUEUE_PREFIX });
+      queue.on('error', () => {});
+      closers.push(async () => connection.disconnect());
+      closers.push(() => queue.close());
+      return queue;
+    },
+  };
 }
 
 const sleeper = (seconds: number) => withEvaluate(`import time\ntime.sleep(${seconds})\nreturn n`);
@@ -50,28 +67,18 @@ const job = (program: string, id: string, input: string) => ({
   timeoutSeconds: 20,
 });
 await describeWithSystem('redis-server', 'distributed evaluation against a real Redis', () => {
-  beforeAll(async () => {
-    redis = await startRedis();
-  });
-  afterEach(async () => {
-    while (closers.length) await closers.pop()!();
-    await killWorkers();
-    const client = redisClient(redis.url);
-    await client.flushall();
-    client.disconnect();
-  });
-  afterAll(async () => {
-    await redis?.stop();
-  });
-
-  describe('distributed evaluation faults', () => {
-    it('recovers the job of a worker killed with SIGKILL mid-job; every sample answered once', async () => {
-      const sandbox = queueSandbox();
+  // Concurrent: each test has its own Redis server and workers.
+  describe.concurrent('distributed evaluation faults', () => {
+    it('recovers the job of a worker killed with SIGKILL mid-job; every sample answered once', async ({
+      onTestFinished,
+    }) => {
+      const c = await cluster(onTestFinished);
+      const sandbox = c.queueSandbox();
       await sandbox.start();
-      const victim = startWorker();
-      startWorker();
+      const victim = c.startWorker();
+      c.startWorker();
       await eventually(async () => (sandbox.capacity === 2 ? true : undefined), 60_000);
-      const queue = rawQueue();
+      const queue = c.rawQueue();
       const results = Promise.all(
         [1, 2, 3, 4].map((n) => sandbox.runBatch(job(sleeper(1.5), `s${n}`, String(n)))),
       );
@@ -89,21 +96,24 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
       expect(status.capacity).toBe(1);
     });
 
-    it('fails a candidate that kills its worker every time, after a bounded number of tries', async () => {
-      const sandbox = queueSandbox();
+    it('fails a candidate that kills its worker every time, after a bounded number of tries', async ({
+      onTestFinished,
+    }) => {
+      const c = await cluster(onTestFinished);
+      const sandbox = c.queueSandbox();
       await sandbox.start();
       // A supervisor (systemd's Restart=always) brings the worker back each time it dies.
       let deaths = 0;
       let supervising = true;
       const supervise = () => {
-        const child = startWorker();
+        const child = c.startWorker();
         child.once('exit', () => {
           deaths += 1;
           if (supervising) supervise();
         });
       };
       supervise();
-      closers.push(async () => {
+      c.closers.push(async () => {
         supervising = false;
       });
       await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
@@ -128,17 +138,20 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
       expect(deaths).toBe(2);
     });
 
-    it('goes on after Redis restarts mid-run and loses every job: each sample is answered', async () => {
-      const sandbox = queueSandbox();
+    it('goes on after Redis restarts mid-run and loses every job: each sample is answered', async ({
+      onTestFinished,
+    }) => {
+      const c = await cluster(onTestFinished);
+      const sandbox = c.queueSandbox();
       await sandbox.start();
-      const worker = startWorker(['--concurrency', '2']);
+      const worker = c.startWorker(['--concurrency', '2']);
       await eventually(async () => (sandbox.capacity === 2 ? true : undefined), 60_000);
-      const queue = rawQueue();
+      const queue = c.rawQueue();
       const results = Promise.all(
         [1, 2, 3, 4].map((n) => sandbox.runBatch(job(sleeper(1), `r${n}`, String(n)))),
       );
       await eventually(async () => ((await queue.getActiveCount()) === 2 ? true : undefined), 30_000);
-      await redis.restart();
+      await c.redis.restart();
 
       const outcomes = await results;
       expect(outcomes.map((o) => (o[0]!.kind === 'ok' ? o[0]!.score : o[0]!.kind))).toEqual([1, 2, 3, 4]);
@@ -148,12 +161,13 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
       expect(await sandbox.runBatch(job(sleeper(0), 'later', '7'))).toMatchObject([{ kind: 'ok', score: 7 }]);
     });
 
-    it('stops a worker cleanly on SIGTERM, finishing the job it runs', async () => {
-      const sandbox = queueSandbox();
+    it('stops a worker cleanly on SIGTERM, finishing the job it runs', async ({ onTestFinished }) => {
+      const c = await cluster(onTestFinished);
+      const sandbox = c.queueSandbox();
       await sandbox.start();
-      const worker = startWorker();
+      const worker = c.startWorker();
       await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
-      const queue = rawQueue();
+      const queue = c.rawQueue();
       const result = sandbox.runBatch(job(sleeper(1), 't1', '4'));
       await eventually(async () => ((await queue.getActiveCount()) === 1 ? true : undefined), 30_000);
       worker.kill('SIGTERM');
@@ -163,12 +177,15 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
       await eventually(async () => (sandbox.capacity === 0 ? true : undefined), 10_000);
     });
 
-    it('hands its running job back to the queue on a second signal, for another worker', async () => {
-      const sandbox = queueSandbox();
+    it('hands its running job back to the queue on a second signal, for another worker', async ({
+      onTestFinished,
+    }) => {
+      const c = await cluster(onTestFinished);
+      const sandbox = c.queueSandbox();
       await sandbox.start();
-      const first = startWorker();
+      const first = c.startWorker();
       await eventually(async () => (sandbox.capacity === 1 ? true : undefined), 60_000);
-      const queue = rawQueue();
+      const queue = c.rawQueue();
       const result = sandbox.runBatch(job(sleeper(3), 'h1', '6'));
       await eventually(async () => ((await queue.getActiveCount()) === 1 ? true : undefined), 30_000);
       first.kill('SIGTERM');
@@ -177,7 +194,7 @@ await describeWithSystem('redis-server', 'distributed evaluation against a real 
       await exited(first);
       expect(first.exitCode).toBe(0);
       expect(await queue.getJobState(`faults/${sandbox.sessionId}/h1`)).toBe('waiting');
-      startWorker();
+      c.startWorker();
       expect(await result).toMatchObject([{ kind: 'ok', score: 6 }]);
       const finished = await queue.getJob(`faults/${sandbox.sessionId}/h1`);
       expect(finished?.stalledCounter).toBe(0);

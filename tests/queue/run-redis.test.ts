@@ -10,16 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { freePort, type RedisServer, startRedis } from '../helpers/redis.js';
+import { freePort, startRedis } from '../helpers/redis.js';
 import { type Json, readEvents, readJson, runDirOf } from '../helpers/run-dir.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { killWorkers, startWorker, stopWorker } from '../helpers/workers.js';
+import { exited, startWorker, stopWorker, type WorkerProcess } from '../helpers/workers.js';
 import { eventually } from '../sandbox/programs.js';
 
-let redis: RedisServer;
 let dir: string;
 
 const BASE = [
@@ -35,27 +34,44 @@ const BASE = [
   'warn',
 ];
 
+/** A test's own Redis and the workers it starts there, stopped when it ends: the tests run at once. */
+async function ownRedis(onTestFinished: (fn: () => Promise<void>) => void) {
+  const redis = await startRedis();
+  const workers: WorkerProcess[] = [];
+  onTestFinished(async () => {
+    await Promise.all(
+      workers.map(({ child }) => {
+        child.kill('SIGKILL');
+        return exited(child);
+      }),
+    );
+    await redis.stop();
+  });
+  return {
+    url: redis.url,
+    startWorker(): WorkerProcess {
+      const worker = startWorker(redis.url);
+      workers.push(worker);
+      return worker;
+    },
+  };
+}
+
 await describeWithSystem('redis-server', 'runs with --redis', () => {
   beforeAll(async () => {
-    redis = await startRedis();
     dir = await mkdtemp(join(tmpdir(), 'funsearch-redis-run-'));
   });
-  afterEach(async () => {
-    await killWorkers();
-    const client = redisClient(redis.url);
-    await client.flushall();
-    client.disconnect();
-  });
   afterAll(async () => {
-    await redis?.stop();
     await rm(dir, { recursive: true, force: true });
   });
 
-  describe('funsearch run --redis', () => {
+  // Concurrent: each test has its own Redis server, workers and report directory.
+  describe.concurrent('funsearch run --redis', () => {
     it('evaluates on two workers as a local run does, every sample accounted for once', {
       timeout: 240_000,
-    }, async () => {
-      const [a, b] = [startWorker(redis.url), startWorker(redis.url)];
+    }, async ({ onTestFinished }) => {
+      const own = await ownRedis(onTestFinished);
+      const [a, b] = [own.startWorker(), own.startWorker()];
       const args = [
         ...BASE,
         '--num-samplers',
@@ -69,7 +85,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         '--seed',
         '4',
       ];
-      const distributed = await runCli([...args, '--report-dir', join(dir, 'redis'), '--redis', redis.url]);
+      const distributed = await runCli([...args, '--report-dir', join(dir, 'redis'), '--redis', own.url]);
       expect(distributed.code, distributed.stderr).toBe(0);
       const local = await runCli([...args, '--report-dir', join(dir, 'local'), '--sandbox', 'process']);
       expect(local.code, local.stderr).toBe(0);
@@ -92,7 +108,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       expect(workers.map((w) => w.sandbox)).toEqual(['process', 'process']);
       // Each job BullMQ finished was answered by one worker and credited once (the initial program
       // is one job per input; rejected samples never become jobs).
-      const client = redisClient(redis.url);
+      const client = redisClient(own.url);
       const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
       const completed = await queue.getCompletedCount();
       await queue.close();
@@ -110,7 +126,8 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
 
     it('resumes a killed run without taking or running the dead session’s jobs', {
       timeout: 240_000,
-    }, async () => {
+    }, async ({ onTestFinished }) => {
+      const own = await ownRedis(onTestFinished);
       const reports = join(dir, 'resume');
       // Candidates that take a while, so the run is killed with a job in flight.
       const slow = join(dir, 'slow-responses.txt');
@@ -118,8 +135,8 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         slow,
         'import builtins, time\nif not getattr(builtins, "slept", False):\n  builtins.slept = True\n  time.sleep(4)\nreturn float(sum(el))\n',
       );
-      const first = startWorker(redis.url);
-      const client = redisClient(redis.url);
+      const first = own.startWorker();
+      const client = redisClient(own.url);
       const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
       let run: ChildProcess | undefined;
       const killed = runCli(
@@ -140,7 +157,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
           '--checkpoint-every',
           '1',
           '--redis',
-          redis.url,
+          own.url,
         ],
         { onSpawn: (child) => (run = child) },
       );
@@ -164,13 +181,13 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         // The resumed run claims the run before any worker can take the dead session's job.
         const resumed = runCli([
           ...['--resume', runDir, '--total-llm-samples', '1', '--log-level', 'warn'],
-          ...['--redis', redis.url],
+          ...['--redis', own.url],
         ]);
         await eventually(async () => {
           const now = await client.get(sessionKey);
           return now !== null && now !== deadSession ? true : undefined;
         }, 60_000);
-        const second = startWorker(redis.url);
+        const second = own.startWorker();
         const result = await resumed;
         expect(result.code, result.stderr).toBe(0);
         // The dead session's job comes back from the killed worker and is skipped, never run.
@@ -190,7 +207,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
     });
   });
 
-  describe('funsearch run --redis at start', () => {
+  describe.concurrent('funsearch run --redis at start', () => {
     it('exits 2 with one line, creating no run directory, when Redis is unreachable', async () => {
       const reports = join(dir, 'unreachable');
       const port = await freePort();
@@ -219,7 +236,8 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       }
     });
 
-    it('waits for the first worker, saying so, and then runs', async () => {
+    it('waits for the first worker, saying so, and then runs', async ({ onTestFinished }) => {
+      const own = await ownRedis(onTestFinished);
       const reports = join(dir, 'waits');
       let stderr = '';
       let child: ChildProcess | undefined;
@@ -239,7 +257,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
           '--mock-latency',
           '5',
           '--redis',
-          redis.url,
+          own.url,
         ],
         {
           onSpawn: (c) => {
@@ -253,7 +271,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       await eventually(async () => (/waiting for the first worker/.test(stderr) ? true : undefined), 60_000);
       await sleep(500);
       expect(child!.exitCode).toBeNull();
-      const worker = startWorker(redis.url);
+      const worker = own.startWorker();
       const result = await done;
       expect(result.code, result.stderr).toBe(0);
       expect(result.stderr, result.stderr).toMatch(/a worker joined/);

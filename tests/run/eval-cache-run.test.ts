@@ -194,7 +194,8 @@ describe('the evaluation cache in a run', () => {
   });
 });
 
-describe('the database with and without the cache', () => {
+// Concurrent: an in-process pair of runs and a CLI pair of runs, each mostly waiting on Python.
+describe.concurrent('with and without the cache', () => {
   it('ends the same under the same seed (one sampler, one slot, the built-in mock answers, real Python)', {
     timeout: 240_000,
   }, async () => {
@@ -242,9 +243,7 @@ describe('the database with and without the cache', () => {
       store.events.map((event) => [event.sample, event.island, event.outcome, event.score, event.registered]);
     expect(story(cached)).toEqual(story(without));
   });
-});
 
-describe('funsearch run', () => {
   const args = (reports: string, ...more: string[]) => [
     ...['-s', 'specs/cap_set.py', '-t', 'test-inputs/cap_set.txt', '--llm', 'mock', '--sandbox', 'process'],
     ...['--mock-latency', '0', '--timeout', '1', '--seed', '3', '--num-samplers', '2'],
