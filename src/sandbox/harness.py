@@ -1022,7 +1022,22 @@ class Job:
                 if parsed[0] != "ok" or index >= len(self.inputs):
                     return True
 
-        while True:
+        def take_frames():
+            """Frames already read: a cancel for this job ends it; others wait for the next one."""
+            nonlocal cancelled
+            while True:
+                frame = self.stdin.take()
+                if frame is None:
+                    return
+                if frame[0].get("type") == "cancel" and frame[0].get("id") == self.id:
+                    cancelled = True
+                else:
+                    self.deferred.append(frame)
+
+        # A cancel that arrived in the same read as the job is in the buffer, not the pipe: poll()
+        # would not see it, and the candidate would run to its deadline.
+        take_frames()
+        while not cancelled:
             timeout_ms = max(0, int((deadline - time.monotonic()) * 1000) + 1)
             events = poller.poll(timeout_ms)
             ready = {fd for fd, _ in events}
@@ -1030,14 +1045,7 @@ class Job:
                 if not self.stdin.fill():
                     kill_candidates(spare)
                     raise SystemExit(0)  # the host is gone
-                while True:
-                    frame = self.stdin.take()
-                    if frame is None:
-                        break
-                    if frame[0].get("type") == "cancel" and frame[0].get("id") == self.id:
-                        cancelled = True
-                    else:
-                        self.deferred.append(frame)
+                take_frames()
                 if cancelled:
                     break
             drain_output()

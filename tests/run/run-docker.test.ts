@@ -95,7 +95,11 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
     const reports = join(dir, 'twice');
     let child: ChildProcess | undefined;
     // A candidate that never ends would hold the first Ctrl-C for the grace period; the second must not wait.
-    const done = runCli([...args(reports), '--timeout', '60'], { onSpawn: (c) => (child = c) });
+    // Killed (a failure) if a candidate of the 60 s timeout holds it: "at once" means well before that.
+    const done = runCli([...args(reports), '--timeout', '60'], {
+      killAfterMs: 40_000,
+      onSpawn: (c) => (child = c),
+    });
     await waitForEvents(reports, 3);
     // The second signal only once the first was handled: two SIGINTs pending at once are one.
     let stderr = '';
