@@ -18,7 +18,7 @@ import { exited, startWorker as startWorkerProcess } from '../helpers/workers.js
 import { eventually, HARNESS_PID, withEvaluate } from '../sandbox/programs.js';
 
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
-/** A test's own Redis, workers and clients, all stopped when it ends: the tests run at once. */
+/** A test's own Redis, workers and clients, all stopped when it ends. */
 async function cluster(onTestFinished: (fn: () => Promise<void>) => void) {
   const redis = await startRedis();
   const closers: (() => Promise<unknown>)[] = [];
@@ -67,8 +67,9 @@ const job = (program: string, id: string, input: string) => ({
   timeoutSeconds: 20,
 });
 await describeWithSystem('redis-server', 'distributed evaluation against a real Redis', () => {
-  // Concurrent: each test has its own Redis server and workers.
-  describe.concurrent('distributed evaluation faults', () => {
+  // Each test has its own Redis server and workers. (Run at once, they slowed the whole suite: on
+  // two cores, more processes at a time cost more than they overlap.)
+  describe('distributed evaluation faults', () => {
     it('recovers the job of a worker killed with SIGKILL mid-job; every sample answered once', async ({
       onTestFinished,
     }) => {

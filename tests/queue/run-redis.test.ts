@@ -34,7 +34,7 @@ const BASE = [
   'warn',
 ];
 
-/** A test's own Redis and the workers it starts there, stopped when it ends: the tests run at once. */
+/** A test's own Redis and the workers it starts there, stopped when it ends. */
 async function ownRedis(onTestFinished: (fn: () => Promise<void>) => void) {
   const redis = await startRedis();
   const workers: WorkerProcess[] = [];
@@ -65,8 +65,8 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  // Concurrent: each test has its own Redis server, workers and report directory.
-  describe.concurrent('funsearch run --redis', () => {
+  // Each test has its own Redis server, workers and report directory.
+  describe('funsearch run --redis', () => {
     it('evaluates on two workers as a local run does, every sample accounted for once', {
       timeout: 240_000,
     }, async ({ onTestFinished }) => {
@@ -207,7 +207,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
     });
   });
 
-  describe.concurrent('funsearch run --redis at start', () => {
+  describe('funsearch run --redis at start', () => {
     it('exits 2 with one line, creating no run directory, when Redis is unreachable', async () => {
       const reports = join(dir, 'unreachable');
       const port = await freePort();

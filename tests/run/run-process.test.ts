@@ -35,8 +35,7 @@ const BASE = [
   'warn',
 ];
 
-// Concurrent: each test is a run of its own, in its own report directory.
-describe.concurrent('a mock run on the process sandbox', () => {
+describe('a mock run on the process sandbox', () => {
   it('honours every flag it is given and writes the reports', async () => {
     const reports = join(dir, 'flags');
     const result = await runCli([
