@@ -250,14 +250,19 @@ def set_limit(which, value):
         pass
 
 
+def die_with_parent(parent_pid):
+    """SIGKILL when the parent dies; exits now if it died before the request took hold."""
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent_pid:
+        os._exit(0)
+
+
 def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
     os.setsid()  # own session and process group, so a kill of the group reaches its children
     if MODE == "process":
         # Dies with the fork server (and so with the harness) on the host. In a container or
         # bubblewrap, a harness that loses its server ends, and the whole sandbox with it.
-        _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-        if os.getppid() != server_pid:
-            os._exit(0)
+        die_with_parent(server_pid)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_w, 1)
@@ -593,9 +598,7 @@ class ForkServer:
 def serve_forks(sock, harness_pid):
     """The fork server's loop. Kept to a few calls on purpose: every page it writes between two
     forks is a copy-on-write fault, and this loop runs once per candidate."""
-    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    if os.getppid() != harness_pid:
-        os._exit(0)
+    die_with_parent(harness_pid)
     # 0 and 1 stay taken (by /dev/null), so received descriptors never land on them, where the
     # child's dup2 of its own stdio would overwrite them. Everything else inherited is closed:
     # a restarted server must not hold, say, the write end of an earlier child's job pipe.

@@ -304,6 +304,14 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
   });
 
   describe('workers that die or go silent', () => {
+    /** Waits for the pool to be back at two containers, exactly one of them not in `before`. */
+    const oneContainerReplaced = (before: Set<string>) =>
+      eventually(async () => {
+        const now = await sessionContainers(sandbox.sessionId);
+        const added = now.filter((id) => !before.has(id));
+        return now.length === 2 && added.length === 1 ? added : undefined;
+      });
+
     it('replaces a container whose harness the candidate killed', async () => {
       const before = new Set(await sessionContainers(sandbox.sessionId));
       const outcome = only(
@@ -315,12 +323,7 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
       // The pool keeps serving and converges back to two containers, one of them new.
       const again = await Promise.all([0, 1, 2].map(() => sandbox.runBatch(job(SPEC, ['3']))));
       for (const outcomes of again) expect(outcomes[0]?.kind).toBe('ok');
-      const fresh = await eventually(async () => {
-        const now = await sessionContainers(sandbox.sessionId);
-        const added = now.filter((id) => !before.has(id));
-        return now.length === 2 && added.length === 1 ? added : undefined;
-      });
-      expect(fresh).toHaveLength(1);
+      expect(await oneContainerReplaced(before)).toHaveLength(1);
     });
 
     it('replaces a container whose fork server the candidate stopped', async () => {
@@ -335,12 +338,7 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
         reason: expect.stringMatching(/harness died.*fork server/),
       });
       expect((await sandbox.runBatch(job(SPEC, ['3'])))[0]?.kind).toBe('ok');
-      const fresh = await eventually(async () => {
-        const now = await sessionContainers(sandbox.sessionId);
-        const added = now.filter((id) => !before.has(id));
-        return now.length === 2 && added.length === 1 ? added : undefined;
-      });
-      expect(fresh).toHaveLength(1);
+      expect(await oneContainerReplaced(before)).toHaveLength(1);
     });
 
     it('kills and replaces a container whose harness stops answering', async () => {
@@ -352,12 +350,7 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
       );
       expect(outcome).toMatchObject({ kind: 'timeout', reason: expect.stringMatching(/stopped answering/) });
       expect((await sandbox.runBatch(job(SPEC, ['3'])))[0]?.kind).toBe('ok');
-      const fresh = await eventually(async () => {
-        const now = await sessionContainers(sandbox.sessionId);
-        const added = now.filter((id) => !before.has(id));
-        return now.length === 2 && added.length === 1 ? added : undefined;
-      });
-      expect(fresh).toHaveLength(1);
+      expect(await oneContainerReplaced(before)).toHaveLength(1);
     });
 
     it('cancels a running job on abort and keeps the worker', async () => {
