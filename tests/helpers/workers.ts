@@ -1,6 +1,7 @@
 /** `funsearch worker` processes for tests (the built CLI), killed after each test. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CLI, cleanEnv, ROOT } from './cli.js';
+import { type RedisServer, startRedis } from './redis.js';
 
 /** Short locks so a dead worker's job comes back in about two seconds. */
 export const FAST_RECOVERY = ['--lock-duration', '1500', '--stalled-interval', '500', '--max-stalled', '1'];
@@ -52,4 +53,33 @@ export async function killWorkers(): Promise<void> {
       return exited(child);
     }),
   );
+}
+
+/**
+ * A test's own redis-server and the workers it starts there, killed and stopped when the test ends
+ * (`onTestFinished` from the test's context).
+ */
+export async function ownRedis(onTestFinished: (fn: () => Promise<void>) => void): Promise<{
+  redis: RedisServer;
+  startWorker: (extra?: string[]) => WorkerProcess;
+}> {
+  const redis = await startRedis();
+  const workers: WorkerProcess[] = [];
+  onTestFinished(async () => {
+    await Promise.all(
+      workers.map(({ child }) => {
+        child.kill('SIGKILL');
+        return exited(child);
+      }),
+    );
+    await redis.stop();
+  });
+  return {
+    redis,
+    startWorker(extra: string[] = []): WorkerProcess {
+      const worker = startWorker(redis.url, extra);
+      workers.push(worker);
+      return worker;
+    },
+  };
 }

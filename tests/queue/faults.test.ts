@@ -11,36 +11,23 @@ import { parseConfig } from '../../src/config.js';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
 import type { JobLimits } from '../../src/queue/job.js';
 import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
-import { cleanEnv } from '../helpers/cli.js';
-import { startRedis } from '../helpers/redis.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { exited, startWorker as startWorkerProcess } from '../helpers/workers.js';
+import { exited, ownRedis } from '../helpers/workers.js';
 import { eventually, HARNESS_PID, withEvaluate } from '../sandbox/programs.js';
 
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = parseConfig({}).sandbox;
 /** A test's own Redis, workers and clients, all stopped when it ends. */
 async function cluster(onTestFinished: (fn: () => Promise<void>) => void) {
-  const redis = await startRedis();
+  const { redis, startWorker } = await ownRedis(onTestFinished);
   const closers: (() => Promise<unknown>)[] = [];
-  const workers: ChildProcess[] = [];
+  // Registered last, so it runs first: clients close while Redis still answers.
   onTestFinished(async () => {
     while (closers.length) await closers.pop()!();
-    await Promise.all(
-      workers.map((worker) => {
-        worker.kill('SIGKILL');
-        return exited(worker);
-      }),
-    );
-    await redis.stop();
   });
   return {
     redis,
     closers,
-    startWorker(extra: string[] = []): ChildProcess {
-      const worker = startWorkerProcess(redis.url, extra, cleanEnv()).child;
-      workers.push(worker);
-      return worker;
-    },
+    startWorker: (extra: string[] = []): ChildProcess => startWorker(extra).child,
     queueSandbox(): QueueSandbox {
       const sandbox = new QueueSandbox({ url: redis.url, runId: 'faults', limits, pollMs: 200 });
       closers.push(() => sandbox.close());

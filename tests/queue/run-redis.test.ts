@@ -16,7 +16,7 @@ import { cleanEnv, runCli } from '../helpers/cli.js';
 import { freePort, startRedis } from '../helpers/redis.js';
 import { type Json, readEvents, readJson, runDirOf } from '../helpers/run-dir.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { exited, startWorker, stopWorker, type WorkerProcess } from '../helpers/workers.js';
+import { ownRedis, stopWorker } from '../helpers/workers.js';
 import { eventually } from '../sandbox/programs.js';
 
 let dir: string;
@@ -33,29 +33,6 @@ const BASE = [
   '--log-level',
   'warn',
 ];
-
-/** A test's own Redis and the workers it starts there, stopped when it ends. */
-async function ownRedis(onTestFinished: (fn: () => Promise<void>) => void) {
-  const redis = await startRedis();
-  const workers: WorkerProcess[] = [];
-  onTestFinished(async () => {
-    await Promise.all(
-      workers.map(({ child }) => {
-        child.kill('SIGKILL');
-        return exited(child);
-      }),
-    );
-    await redis.stop();
-  });
-  return {
-    url: redis.url,
-    startWorker(): WorkerProcess {
-      const worker = startWorker(redis.url);
-      workers.push(worker);
-      return worker;
-    },
-  };
-}
 
 await describeWithSystem('redis-server', 'runs with --redis', () => {
   beforeAll(async () => {
@@ -85,7 +62,13 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         '--seed',
         '4',
       ];
-      const distributed = await runCli([...args, '--report-dir', join(dir, 'redis'), '--redis', own.url]);
+      const distributed = await runCli([
+        ...args,
+        '--report-dir',
+        join(dir, 'redis'),
+        '--redis',
+        own.redis.url,
+      ]);
       expect(distributed.code, distributed.stderr).toBe(0);
       const local = await runCli([...args, '--report-dir', join(dir, 'local'), '--sandbox', 'process']);
       expect(local.code, local.stderr).toBe(0);
@@ -108,7 +91,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       expect(workers.map((w) => w.sandbox)).toEqual(['process', 'process']);
       // Each job BullMQ finished was answered by one worker and credited once (the initial program
       // is one job per input; rejected samples never become jobs).
-      const client = redisClient(own.url);
+      const client = redisClient(own.redis.url);
       const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
       const completed = await queue.getCompletedCount();
       await queue.close();
@@ -136,7 +119,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         'import builtins, time\nif not getattr(builtins, "slept", False):\n  builtins.slept = True\n  time.sleep(4)\nreturn float(sum(el))\n',
       );
       const first = own.startWorker();
-      const client = redisClient(own.url);
+      const client = redisClient(own.redis.url);
       const queue = new Queue(QUEUE_NAME, { connection: client, prefix: QUEUE_PREFIX });
       let run: ChildProcess | undefined;
       const killed = runCli(
@@ -157,7 +140,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
           '--checkpoint-every',
           '1',
           '--redis',
-          own.url,
+          own.redis.url,
         ],
         { onSpawn: (child) => (run = child) },
       );
@@ -181,7 +164,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         // The resumed run claims the run before any worker can take the dead session's job.
         const resumed = runCli([
           ...['--resume', runDir, '--total-llm-samples', '1', '--log-level', 'warn'],
-          ...['--redis', own.url],
+          ...['--redis', own.redis.url],
         ]);
         await eventually(async () => {
           const now = await client.get(sessionKey);
@@ -257,7 +240,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
           '--mock-latency',
           '5',
           '--redis',
-          own.url,
+          own.redis.url,
         ],
         {
           onSpawn: (c) => {
