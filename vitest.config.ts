@@ -1,30 +1,25 @@
-import { execFileSync } from 'node:child_process';
 import { dirname } from 'node:path';
 import { defineConfig } from 'vitest/config';
+import { pythonInstall } from './src/sandbox/python-install.js';
 import LongestFirst from './tests/helpers/sequencer.js';
 
 /**
  * PATH with the real interpreter's directory first. Tests start python3 hundreds of times (harnesses,
  * oracles, workers); through a version manager's shim (pyenv here) each start costs about half a
- * second of CPU, which was a third of the suite. The sandboxes resolve the shim themselves
- * (src/sandbox/python-install.ts, tested with a shim of its own).
+ * second of CPU, which was a third of the suite. The sandboxes resolve the shim themselves with the
+ * same lookup (src/sandbox/python-install.ts, tested with a shim of its own).
  */
-function pathWithRealPython(): string | undefined {
-  const path = process.env.PATH;
-  try {
-    const executable = execFileSync('python3', ['-I', '-c', 'import sys; print(sys.executable)'], {
-      encoding: 'utf8',
-    }).trim();
-    return executable ? `${dirname(executable)}:${path ?? ''}` : path;
-  } catch {
-    return path; // no python3: the tests that need it say so
-  }
+async function pathWithRealPython(): Promise<string> {
+  const path = process.env.PATH ?? '';
+  const install = await pythonInstall();
+  // No python3: the tests that need it say so.
+  return typeof install === 'string' ? path : `${dirname(install.executable)}:${path}`;
 }
 
-export default defineConfig({
+export default defineConfig(async () => ({
   test: {
     include: ['tests/**/*.test.ts'],
-    env: { PATH: pathWithRealPython() ?? '' },
+    env: { PATH: await pathWithRealPython() },
     // The CLI and package tests run dist/: rebuilt here when a source is newer.
     globalSetup: ['tests/helpers/build.ts'],
     // After the usual summary, one line naming the groups skipped for want of a system part.
@@ -42,4 +37,4 @@ export default defineConfig({
     // (vi.resetModules, as tests/spec/parser.test.ts).
     isolate: false,
   },
-});
+}));
