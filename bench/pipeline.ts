@@ -167,6 +167,12 @@ try {
   console.log(
     `  sandbox time per cand.    median ${percentile(sandboxMs, 50).toFixed(1)} ms (events' sandboxMs: the candidate's own time in its child)`,
   );
+  const evaluationMs = evaluated.map((e) => e.evaluationMs ?? 0);
+  const busy = evaluationMs.reduce((a, b) => a + b, 0) / (runMs * result.concurrency.capacity);
+  console.log(
+    `  evaluation per cand.      median ${percentile(evaluationMs, 50).toFixed(1)} ms from the slot's send to its result; ` +
+      `slots busy ${(100 * busy).toFixed(0)}% of the run`,
+  );
   console.log(
     `  drawn, not yet evaluated  at most ${result.concurrency.maxDrawnNotEvaluated} ` +
       `(bound: channel depth ${result.concurrency.channelDepth} + capacity ${result.concurrency.capacity} = ${bound}) ` +
