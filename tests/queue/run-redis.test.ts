@@ -29,7 +29,7 @@ const BASE = [
   '--llm',
   'mock',
   '--timeout',
-  '5',
+  '1',
   '--log-level',
   'warn',
 ];
@@ -44,11 +44,10 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
 
   // Each test has its own Redis server, workers and report directory.
   describe('funsearch run --redis', () => {
-    it('evaluates on two workers as a local run does, every sample accounted for once', {
+    it('waits for its first worker, saying so, then evaluates on two workers as a local run does, every sample accounted for once', {
       timeout: 240_000,
     }, async ({ onTestFinished }) => {
       const own = await ownRedis(onTestFinished);
-      const [a, b] = [own.startWorker(), own.startWorker()];
       const args = [
         ...BASE,
         '--num-samplers',
@@ -62,14 +61,26 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
         '--seed',
         '4',
       ];
-      const distributed = await runCli([
-        ...args,
-        '--report-dir',
-        join(dir, 'redis'),
-        '--redis',
-        own.redis.url,
-      ]);
+      let stderr = '';
+      let child: ChildProcess | undefined;
+      const started = runCli(
+        [...args, '--log-level', 'info', '--report-dir', join(dir, 'redis'), '--redis', own.redis.url],
+        {
+          onSpawn: (c) => {
+            child = c;
+            c.stderr!.on('data', (chunk: Buffer) => {
+              stderr += chunk.toString();
+            });
+          },
+        },
+      );
+      await eventually(async () => (/waiting for the first worker/.test(stderr) ? true : undefined), 60_000);
+      await sleep(500);
+      expect(child!.exitCode).toBeNull();
+      const [a, b] = [own.startWorker(), own.startWorker()];
+      const distributed = await started;
       expect(distributed.code, distributed.stderr).toBe(0);
+      expect(distributed.stderr).toMatch(/a worker joined/);
       const local = await runCli([...args, '--report-dir', join(dir, 'local'), '--sandbox', 'process']);
       expect(local.code, local.stderr).toBe(0);
 
@@ -137,6 +148,9 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
           '5',
           '--mock-responses',
           slow,
+          // Above the first candidate's 4 s sleep (the later of two --timeout flags counts).
+          '--timeout',
+          '6',
           '--checkpoint-every',
           '1',
           '--redis',
@@ -217,50 +231,6 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       } finally {
         await secured.stop();
       }
-    });
-
-    it('waits for the first worker, saying so, and then runs', async ({ onTestFinished }) => {
-      const own = await ownRedis(onTestFinished);
-      const reports = join(dir, 'waits');
-      let stderr = '';
-      let child: ChildProcess | undefined;
-      const done = runCli(
-        [
-          ...BASE,
-          '--log-level',
-          'info',
-          '--report-dir',
-          reports,
-          '--num-samplers',
-          '1',
-          '--samples-per-prompt',
-          '1',
-          '--total-llm-samples',
-          '2',
-          '--mock-latency',
-          '5',
-          '--redis',
-          own.redis.url,
-        ],
-        {
-          onSpawn: (c) => {
-            child = c;
-            c.stderr!.on('data', (chunk: Buffer) => {
-              stderr += chunk.toString();
-            });
-          },
-        },
-      );
-      await eventually(async () => (/waiting for the first worker/.test(stderr) ? true : undefined), 60_000);
-      await sleep(500);
-      expect(child!.exitCode).toBeNull();
-      const worker = own.startWorker();
-      const result = await done;
-      expect(result.code, result.stderr).toBe(0);
-      expect(result.stderr, result.stderr).toMatch(/a worker joined/);
-      const summary = await readJson(join(await runDirOf(reports), 'summary.json'));
-      expect(summary.samples).toBe(2);
-      await stopWorker(worker.child);
     });
   });
 });

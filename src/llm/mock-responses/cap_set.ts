@@ -59,10 +59,12 @@ which tends to leave more room for later vectors.
     time.sleep(1)
   return 0.0
 `,
-  // Broken: a string is not a priority.
-  `  if el.count(1) > el.count(2):
-    return "high"
-  return "low"
+  // Broken: compares the tuple itself with a number (TypeError). It fails at once: an answer
+  // that returns a string would fail too, but only after spinning for the whole timeout, since
+  // the spec's loop never ends on string priorities.
+  `  if el > n:
+    return 1.0
+  return 0.0
 `,
   // Broken: no return statement, so None.
   '  score = el.count(2) % 3\n',
