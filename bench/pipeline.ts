@@ -10,7 +10,8 @@
  *   - the sandbox's own time per candidate (events' sandboxMs) and memory over the run.
  *
  * npm run bench:pipeline   (env: BENCH_PROMPTS=10 prompts per sampler, BENCH_SAMPLERS=15,
- *   BENCH_SAMPLES_PER_PROMPT=4, BENCH_LATENCY_MS=0, BENCH_IMAGE=funsearch-base:local, BENCH_TIMEOUT=2)
+ *   BENCH_SAMPLES_PER_PROMPT=4, BENCH_LATENCY_MS=0, BENCH_IMAGE=funsearch-base:local, BENCH_TIMEOUT=2,
+ *   BENCH_EVALUATORS=140: the sandbox has min(this, CPUs) workers)
  */
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../src/config.js';
@@ -33,6 +34,8 @@ const PER_PROMPT = Number(process.env.BENCH_SAMPLES_PER_PROMPT ?? 4);
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 const IMAGE = process.env.BENCH_IMAGE ?? 'funsearch-base:local';
 const TIMEOUT = Number(process.env.BENCH_TIMEOUT ?? 2);
+/** Sandbox workers: min(this, CPUs), as in a run (num_evaluators). */
+const EVALUATORS = Number(process.env.BENCH_EVALUATORS ?? 140);
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -75,6 +78,7 @@ const config = parseConfig({
   samples_per_prompt: PER_PROMPT,
   total_llm_samples: PROMPTS,
   timeout: TIMEOUT,
+  num_evaluators: EVALUATORS,
   docker_image: IMAGE,
   seed: 1,
   llm: { provider: 'mock', mock_latency_ms: LATENCY_MS },
