@@ -11,7 +11,7 @@ import { Random } from '../random.js';
 import { createRunLogger } from '../run/logger.js';
 import { progressLine, statusLines, TerminalStatus } from '../run/progress.js';
 import { InitialProgramError, Run, type RunResult } from '../run/run.js';
-import { RUN_FILES, readRunConfig } from '../run/run-dir.js';
+import { RUN_FILES, readRunConfig, servedByWorkers } from '../run/run-dir.js';
 import { DirectoryStore } from '../run/store.js';
 import { createSandbox } from '../sandbox/index.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
@@ -63,6 +63,12 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
         onProgress: (line: string) => logger.info({}, line),
       });
   if (sandbox.warning) logger.warn({}, sandbox.warning);
+  if (options.resumeDir && !redis && store.dir && (await servedByWorkers(store.dir))) {
+    logger.warn(
+      {},
+      `${store.dir}: its last session was evaluated by workers through Redis; this one evaluates on the local ${config.sandbox.kind} sandbox (give --redis or FUNSEARCH_REDIS_URL to go on with the workers)`,
+    );
+  }
   const run = new Run({
     config,
     spec,

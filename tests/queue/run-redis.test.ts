@@ -116,6 +116,13 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       expect(html).toContain('<h2>Workers</h2>');
       for (const w of workers) expect(html).toContain(w.id);
       await Promise.all([stopWorker(a.child), stopWorker(b.child)]);
+
+      // Resumed without --redis (the URL is not saved), it says that it now evaluates locally.
+      const resumed = await runCli(['--resume', runDir, '--sandbox', 'process', '--log-level', 'warn']);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      expect(resumed.stderr).toMatch(
+        /its last session was evaluated by workers through Redis; this one evaluates on the local process sandbox \(give --redis or FUNSEARCH_REDIS_URL/,
+      );
     });
 
     it('resumes a killed run without taking or running the dead session’s jobs', {
