@@ -288,8 +288,8 @@ def child_main(server_pid, workdir, job_r, score_w, out_w, err_w):
 
     # The warm parent seeded both generators once; without a reseed every candidate would draw
     # the same numbers. `random` reseeds itself only in an os.fork() child, and the server forks
-    # without Python's after-fork hooks (make_raw_fork). numpy's argument-less seed() costs ~20 ms in
-    # a fresh fork; an explicit seed does not.
+    # without Python's after-fork hooks (make_raw_fork). numpy's argument-less seed() costs
+    # ~20 ms in a fresh fork; an explicit seed does not.
     random.seed(int.from_bytes(os.urandom(32), "little"))
     if numpy is not None:
         numpy.random.seed(int.from_bytes(os.urandom(4), "little"))
