@@ -32,6 +32,11 @@ export interface SelectorState {
   history: WeightSnapshot[];
   /** Rewards between two history points (doubles each time the history is thinned). */
   stride: number;
+  /**
+   * The position of the generator that draws the picks, so a resumed run picks as the run would
+   * have gone on (absent in checkpoints of older releases: the picks then follow a fresh draw).
+   */
+  random?: [number, number, number, number];
 }
 
 /** UCB constants (ShinkaEvolve's "balanced" settings; see docs/llm.md). */
@@ -143,7 +148,13 @@ export class ModelSelector {
 
   /** Plain JSON for a checkpoint. */
   toJSON(): SelectorState {
-    return { kind: this.kind, arms: this.armStates(), history: this.weightHistory(), stride: this.stride };
+    return {
+      kind: this.kind,
+      arms: this.armStates(),
+      history: this.weightHistory(),
+      stride: this.stride,
+      random: this.random.getState(),
+    };
   }
 
   /** Continues from a checkpoint's state; throws RangeError when it does not fit these models. */
@@ -153,6 +164,7 @@ export class ModelSelector {
         `Expected a ${this.kind} selection over ${this.arms.length} models, got ${state.kind} over ${state.arms.length}`,
       );
     }
+    if (state.random) this.random.setState(state.random);
     for (const [i, arm] of state.arms.entries()) Object.assign(this.arms[i]!, arm);
     this.history = state.history.map((point) => ({ ...point, weights: [...point.weights] }));
     this.stride = state.stride;
