@@ -3,7 +3,7 @@
  * want no files). The run decides what and when; the store only knows where and how.
  */
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { copyFile, mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../config.js';
@@ -205,6 +205,7 @@ async function createRunDirectory(options: Extract<DirectorySource, { kind: 'new
       `${options.reportDir}: cannot create the report directory (${(error as NodeJS.ErrnoException).code}); check --report-dir`,
     );
   }
+  await sweepStaging(options.reportDir);
   // The directory appears whole: its files are written under a hidden name that is then renamed, so
   // a kill -9 never leaves a run directory without its config (which --resume could not read).
   const staging = join(options.reportDir, `.${stamp}_${name}.${process.pid}.staging`);
@@ -229,6 +230,43 @@ async function createRunDirectory(options: Extract<DirectorySource, { kind: 'new
   } catch (error) {
     await rm(staging, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/**
+ * A staging directory lives for the milliseconds its run takes to fill it; older than this, with
+ * its creator gone, it was left by a kill during creation. The age guards a report directory
+ * shared with other hosts, where the pid in the name means nothing here.
+ */
+export const STALE_STAGING_MS = 10 * 60_000;
+
+/** Removes the staging directories that runs killed while creating their directory left behind. */
+async function sweepStaging(reportDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(reportDir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const pid = /^\..+\.(\d+)\.staging$/.exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    const path = join(reportDir, name);
+    try {
+      if (Date.now() - (await stat(path)).mtimeMs < STALE_STAGING_MS) continue;
+      await rm(path, { recursive: true, force: true });
+    } catch {
+      // Gone already, or not ours to remove: it stays, and costs nothing but its name.
+    }
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
