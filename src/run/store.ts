@@ -8,6 +8,7 @@ import { basename, extname, join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { Config } from '../config.js';
 import { UserError } from '../errors.js';
+import { pidAlive } from '../pid-alive.js';
 import { writeHtmlReport } from '../report/index.js';
 import { removeStaleTemporaries, writeFileAtomic } from './atomic-file.js';
 import { readCheckpoint, writeCheckpoint } from './checkpoint.js';
@@ -250,7 +251,7 @@ async function sweepStaging(reportDir: string): Promise<void> {
   }
   for (const name of names) {
     const pid = /^\..+\.(\d+)\.staging$/.exec(name)?.[1];
-    if (pid === undefined || processAlive(Number(pid))) continue;
+    if (pid === undefined || pidAlive(Number(pid))) continue;
     const path = join(reportDir, name);
     try {
       if (Date.now() - (await stat(path)).mtimeMs < STALE_STAGING_MS) continue;
@@ -258,15 +259,6 @@ async function sweepStaging(reportDir: string): Promise<void> {
     } catch {
       // Gone already, or not ours to remove: it stays, and costs nothing but its name.
     }
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

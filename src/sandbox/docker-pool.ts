@@ -15,6 +15,7 @@ import type Docker from 'dockerode';
 import type { Config, SandboxConfig } from '../config.js';
 import { InfrastructureError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { pidAlive } from '../pid-alive.js';
 import { DockerClient, shortId } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
 import { HarnessConnection, harnessCommand } from './protocol.js';
@@ -152,16 +153,6 @@ export async function startDockerWorker(
     detach?.();
     await client.remove(id).catch(() => {});
     throw error;
-  }
-}
-
-/** Whether a process with this pid exists on this host (EPERM means it does, owned by another user). */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

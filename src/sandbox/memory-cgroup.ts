@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
+import { pidAlive } from '../pid-alive.js';
 
 export interface MemoryCgroup {
   /** The file a process writes its pid to, to join the cgroup (and take its children with it). */
@@ -119,7 +120,7 @@ function removeDir(dir: string): boolean {
 function sweepLeftovers(parent: string): void {
   for (const name of readdirSync(parent)) {
     const pid = Number(/^funsearch-bwrap-(\d+)-\d+$/.exec(name)?.[1]);
-    if (!pid || pid === process.pid || alive(pid)) continue;
+    if (!pid || pid === process.pid || pidAlive(pid)) continue;
     const dir = join(parent, name);
     try {
       // Anything still inside belongs to a dead run's sandbox: end it, then remove the cgroup.
@@ -130,15 +131,6 @@ function sweepLeftovers(parent: string): void {
       // Gone meanwhile.
     }
     removeDir(dir);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

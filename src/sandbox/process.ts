@@ -8,7 +8,7 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pidAlive } from './docker-pool.js';
+import { pidAlive } from '../pid-alive.js';
 import { LocalHarnessSandbox, type LocalSandboxOptions, startHarnessProcess } from './harness-process.js';
 import { harnessCommand, PYTHON_NOT_FOUND } from './protocol.js';
 import { pythonInstall } from './python-install.js';
