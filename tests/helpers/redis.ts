@@ -5,6 +5,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { expect } from 'vitest';
+import { cleanEnv, runCli } from './cli.js';
 
 export interface RedisServer {
   port: number;
@@ -107,4 +109,22 @@ export async function startRedis(options: { password?: string; tls?: TlsFiles } 
     },
     stop: kill,
   };
+}
+
+/**
+ * Runs the CLI with `args` against a password-protected Redis, with a wrong password in
+ * FUNSEARCH_REDIS_URL: exit 2, one line naming the variable, and the password never printed.
+ */
+export async function expectWrongPasswordRefused(args: string[]): Promise<void> {
+  const secured = await startRedis({ password: 'the-right-one' });
+  try {
+    const url = `redis://:not-it@127.0.0.1:${secured.port}`;
+    const result = await runCli(args, { env: cleanEnv({ FUNSEARCH_REDIS_URL: url }) });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).toMatch(/refused us \(WRONGPASS\).*FUNSEARCH_REDIS_URL/);
+    expect(result.stderr).not.toContain('not-it');
+  } finally {
+    await secured.stop();
+  }
 }

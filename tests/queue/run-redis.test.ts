@@ -12,8 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connection.js';
-import { cleanEnv, runCli } from '../helpers/cli.js';
-import { freePort, startRedis } from '../helpers/redis.js';
+import { runCli } from '../helpers/cli.js';
+import { expectWrongPasswordRefused, freePort } from '../helpers/redis.js';
 import { type Json, readEvents, readJson, runDirOf } from '../helpers/run-dir.js';
 import { describeWithSystem } from '../helpers/system.js';
 import { ownRedis, stopWorker } from '../helpers/workers.js';
@@ -224,20 +224,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       expect(await readdir(reports).catch(() => [])).toEqual([]);
     });
 
-    it('exits 2 with one line on a wrong password from FUNSEARCH_REDIS_URL', async () => {
-      const secured = await startRedis({ password: 'run-secret' });
-      try {
-        const url = `redis://:not-it@127.0.0.1:${secured.port}`;
-        const result = await runCli([...BASE, '--report-dir', join(dir, 'wrongpass')], {
-          env: cleanEnv({ FUNSEARCH_REDIS_URL: url }),
-        });
-        expect(result.code).toBe(2);
-        expect(result.stderr.trim().split('\n')).toHaveLength(1);
-        expect(result.stderr).toMatch(/refused us \(WRONGPASS\).*FUNSEARCH_REDIS_URL/);
-        expect(result.stderr).not.toContain('not-it');
-      } finally {
-        await secured.stop();
-      }
-    });
+    it('exits 2 with one line on a wrong password from FUNSEARCH_REDIS_URL', () =>
+      expectWrongPasswordRefused([...BASE, '--report-dir', join(dir, 'wrongpass')]));
   });
 });
