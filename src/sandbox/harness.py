@@ -10,9 +10,9 @@ JSON) and answers with frames on stdout. Each job (one candidate program and its
 runs in a fresh child forked from the warm state, so a candidate costs about one fork and
 nothing a candidate does survives it. The forks are made by a fork server, a process forked
 once from this one when it is warm (see ForkServer), so that this process, which keeps the
-protocol, the pipes and the cleanup, never forks per candidate. The child writes its results to a private pipe; the
-candidate's own stdout and stderr go to other, size-capped pipes. Only this process writes to
-stdout, so nothing a candidate prints can pose as a result.
+protocol, the pipes and the cleanup, never forks per candidate. The child writes its results
+to a private pipe; the candidate's own stdout and stderr go to other, size-capped pipes. Only
+this process writes to stdout, so nothing a candidate prints can pose as a result.
 
 Messages (host -> harness):  {"type": "job", "id", "program", "function", "inputs", "timeout"}
                              {"type": "cancel", "id"}
