@@ -42,6 +42,7 @@ export async function evaluateCommand(options: EvaluateCommandOptions): Promise<
     poolSize: 1,
     onProgress: options.log,
     baseImage: options.baseImage,
+    preload: spec.imports,
   });
   const sandboxUsed = {
     kind: sandbox.kind,

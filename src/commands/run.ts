@@ -61,6 +61,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
         logger,
         baseImage: options.baseImage,
         onProgress: (line: string) => logger.info({}, line),
+        preload: spec.imports,
       });
   if (sandbox.warning) logger.warn({}, sandbox.warning);
   if (options.resumeDir && !redis && store.dir && (await servedByWorkers(store.dir))) {

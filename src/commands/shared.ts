@@ -8,17 +8,13 @@ import type { Random } from '../random.js';
 import { Evaluator } from '../run/evaluator.js';
 import { readTestInputs, type TestInput } from '../run/test-inputs.js';
 import type { Sandbox } from '../sandbox/sandbox.js';
-import { parseSpec } from '../spec/parse.js';
+import { parseSpec, type Spec } from '../spec/parse.js';
 import { initParser } from '../spec/parser.js';
-import type { Program } from '../spec/program.js';
 import { readUserFile, readUserFileIfPresent } from '../user-file.js';
 
-export interface LoadedSpec {
+export interface LoadedSpec extends Spec {
   specFile: string;
   specText: string;
-  program: Program;
-  functionToEvolve: string;
-  functionToRun: string;
 }
 
 export async function loadSpec(specFile: string): Promise<LoadedSpec> {
@@ -28,8 +24,7 @@ export async function loadSpec(specFile: string): Promise<LoadedSpec> {
     fix: 'check -s/--specification-file',
   });
   await initParser();
-  const { program, functionToEvolve, functionToRun } = parseSpec(specText, specFile);
-  return { specFile, specText, program, functionToEvolve, functionToRun };
+  return { specFile, specText, ...parseSpec(specText, specFile) };
 }
 
 export async function loadInputs(inputsFile: string): Promise<TestInput[]> {

@@ -59,7 +59,10 @@ export class BwrapSandbox extends LocalHarnessSandbox {
   protected async createWorker(): Promise<HarnessWorker> {
     const host = this.host!;
     const { sandbox } = this.options.config;
-    const [, ...args] = harnessCommand('container', sandbox, { workRoot: '/tmp' });
+    const [, ...args] = harnessCommand('container', sandbox, {
+      workRoot: '/tmp',
+      preload: this.options.preload,
+    });
     // The harness's own memory comes on top, so one process still meets its own address-space
     // limit first; the cgroup catches what a candidate's processes use together.
     const limit = (sandbox.memory_mb + HARNESS_HEADROOM_MB) * 2 ** 20;

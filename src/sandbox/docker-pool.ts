@@ -98,14 +98,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string):
 /** Starts one container with its harness; on any failure the container is removed. */
 export async function startDockerWorker(
   client: DockerClient,
-  options: { image: string; sandbox: SandboxConfig; sessionId: string; logger?: Logger | undefined },
+  options: {
+    image: string;
+    sandbox: SandboxConfig;
+    sessionId: string;
+    logger?: Logger | undefined;
+    preload?: readonly string[] | undefined;
+  },
 ): Promise<HarnessWorker> {
   const id = await client.createAndStart(containerOptions(options));
   const name = shortId(id);
   let detach: (() => void) | undefined;
   try {
     const streams = await client.exec(id, {
-      cmd: harnessCommand('container', options.sandbox),
+      cmd: harnessCommand('container', options.sandbox, { preload: options.preload }),
       user: HARNESS_USER,
       workingDir: '/tmp',
     });
@@ -213,6 +219,8 @@ export interface DockerSandboxOptions {
   poolSize?: number | undefined;
   /** See WorkerPoolOptions.answerMarginMs. */
   answerMarginMs?: number | undefined;
+  /** Modules each harness imports once, before forking candidates (a spec's `imports`); default numpy. */
+  preload?: readonly string[] | undefined;
 }
 
 export class DockerSandbox implements Sandbox {
@@ -293,6 +301,7 @@ export class DockerSandbox implements Sandbox {
             sandbox: config.sandbox,
             sessionId: this.sessionId,
             logger,
+            preload: this.options.preload,
           }),
       });
       await this.pool.start();

@@ -120,6 +120,8 @@ export interface LocalSandboxOptions {
   logger?: Logger | undefined;
   poolSize?: number | undefined;
   answerMarginMs?: number | undefined;
+  /** Modules each harness imports once, before forking candidates (a spec's `imports`); default numpy. */
+  preload?: readonly string[] | undefined;
 }
 
 /**

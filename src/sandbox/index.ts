@@ -17,6 +17,7 @@ export function createSandbox(options: CreateSandboxOptions): Sandbox {
     logger: options.logger,
     poolSize: options.poolSize,
     answerMarginMs: options.answerMarginMs,
+    preload: options.preload,
   };
   return options.kind === 'bwrap' ? new BwrapSandbox(local) : new ProcessSandbox(local);
 }

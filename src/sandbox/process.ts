@@ -70,7 +70,10 @@ export class ProcessSandbox extends LocalHarnessSandbox {
 
   protected createWorker(): Promise<HarnessWorker> {
     const dir = mkdtempSync(join(tmpdir(), `${WORKDIR_PREFIX}${process.pid}-`));
-    const [, ...args] = harnessCommand('process', this.options.config.sandbox, { workRoot: dir });
+    const [, ...args] = harnessCommand('process', this.options.config.sandbox, {
+      workRoot: dir,
+      preload: this.options.preload,
+    });
     return startHarnessProcess(
       {
         argv: [this.python, ...args],

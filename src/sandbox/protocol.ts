@@ -268,11 +268,17 @@ export const HARNESS_STDERR_KEEP = 4096;
 export const PYTHON_NOT_FOUND =
   'python3 not found on PATH: install Python 3 with numpy, or use --sandbox docker';
 
+/**
+ * What a harness imports before forking candidates when its creator names nothing (a worker, which
+ * serves runs of any spec; a sandbox made by hand): numpy, which most specs import.
+ */
+export const DEFAULT_PRELOAD: readonly string[] = ['numpy'];
+
 /** The command line that starts a harness in `mode` with the limits of `sandbox`. */
 export function harnessCommand(
   mode: 'container' | 'process',
   sandbox: SandboxConfig,
-  extra: { workRoot?: string } = {},
+  extra: { workRoot?: string; preload?: readonly string[] | undefined } = {},
 ): string[] {
   const config = {
     memory_bytes: sandbox.memory_mb * 1024 * 1024,
@@ -281,6 +287,7 @@ export function harnessCommand(
     output_limit: sandbox.output_limit_bytes,
     stderr_keep: HARNESS_STDERR_KEEP,
     work_root: extra.workRoot ?? '/tmp',
+    preload: extra.preload ?? DEFAULT_PRELOAD,
   };
   // -I: ignore PYTHON* variables and the user's site directory.
   return ['python3', '-I', '-c', harnessSource(), mode, JSON.stringify(config)];

@@ -63,6 +63,12 @@ export interface Spec {
   program: Program;
   functionToEvolve: string;
   functionToRun: string;
+  /**
+   * The modules its top-level code imports (`import a.b`, `from a.b import c`: `a.b`), in order,
+   * each once; relative imports left out. The sandboxes import them once before forking
+   * candidates (their `preload` option), so a candidate does not pay for them.
+   */
+  imports: string[];
 }
 
 /** Parses a spec file; every mistake is a `UserError` naming `fileName` and the line. */
@@ -91,8 +97,35 @@ export function parseSpec(text: string, fileName: string): Spec {
     }
     checkRunParameters(functionToRun, fileName);
     const program = programFromParsed(parsed, (decorator) => !isMarker(decorator, 'funsearch'));
-    return { program, functionToEvolve: functionToEvolve.name, functionToRun: functionToRun.name };
+    return {
+      program,
+      functionToEvolve: functionToEvolve.name,
+      functionToRun: functionToRun.name,
+      imports: topLevelImports(parsed.root),
+    };
   });
+}
+
+/** Module-level statements only (inside `if`/`try` too): an import in a function runs per call. */
+function topLevelImports(root: Node): string[] {
+  const modules = new Set<string>();
+  const visit = (node: Node): void => {
+    for (const child of node.namedChildren) {
+      if (child.type === 'import_statement') {
+        for (const name of child.childrenForFieldName('name')) {
+          const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
+          if (dotted?.type === 'dotted_name') modules.add(dotted.text.replace(/\s+/g, ''));
+        }
+      } else if (child.type === 'import_from_statement') {
+        const module = child.childForFieldName('module_name');
+        if (module?.type === 'dotted_name') modules.add(module.text.replace(/\s+/g, ''));
+      } else if (!['function_definition', 'class_definition', 'decorated_definition'].includes(child.type)) {
+        visit(child);
+      }
+    }
+  };
+  visit(root);
+  return [...modules];
 }
 
 function throwIfInvalid(parsed: Parsed): void {

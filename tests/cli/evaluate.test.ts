@@ -27,10 +27,10 @@ def priority(n: int) -> float:
 `;
 
 /** Runs the command; resolves with the parsed JSON, the raw JSON text and the exit error if any. */
-async function evaluate(inputs: string, overrides: object = {}, candidate?: string) {
+async function evaluate(inputs: string, overrides: object = {}, candidate?: string, spec = SPEC) {
   const specFile = join(dir, 'spec.py');
   const inputsFile = join(dir, 'inputs.txt');
-  writeFileSync(specFile, SPEC);
+  writeFileSync(specFile, spec);
   writeFileSync(inputsFile, inputs);
   let candidateFile: string | undefined;
   if (candidate !== undefined) {
@@ -83,6 +83,13 @@ describe('funsearch evaluate', () => {
     const { json, logs } = await evaluate('"ab"\n', { num_evaluators: 8 });
     expect(json.sandbox).toEqual({ kind: 'process', workers: 1 });
     expect(logs.join('\n')).toMatch(/not a security boundary/);
+  });
+
+  it("has the sandbox import the spec's modules before the candidate runs", async () => {
+    // Its top-level code sees whether `fractions` was loaded before its own import of it.
+    const spec = `import sys\nPRELOADED = "fractions" in sys.modules\nimport fractions\n\n${SPEC.replace('return n * 2', 'return int(PRELOADED)')}`;
+    const { json } = await evaluate('"ab"\n', {}, undefined, spec);
+    expect(json).toMatchObject({ ok: true, score: 1 });
   });
 
   it('a timeout names the --timeout flag and its value, and exits 1', async () => {

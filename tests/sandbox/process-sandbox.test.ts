@@ -214,6 +214,68 @@ return flags`);
   });
 });
 
+describe('modules imported before the fork (preload)', () => {
+  /** A program whose score says, per module, whether it was loaded before the program's own code ran. */
+  const loadedBefore = (modules: string[]) =>
+    `import sys\nLOADED = [m in sys.modules for m in ${JSON.stringify(modules)}]\n\n\ndef evaluate(n):\n    return sum(2**i for i, x in enumerate(LOADED) if x)\n`;
+  const started: Sandbox[] = [];
+  const sandboxWith = async (preload?: string[]) => {
+    const sandbox = createSandbox({ kind: 'process', config, poolSize: 1, preload });
+    started.push(sandbox);
+    await sandbox.start();
+    return sandbox;
+  };
+  afterAll(async () => {
+    await Promise.all(started.map((s) => s.close()));
+  });
+
+  it('imports what it is given before any candidate runs, and numpy when given nothing', async () => {
+    const program = loadedBefore(['numpy', 'fractions']);
+    const preloaded = await sandboxWith(['fractions']);
+    expect(only(await preloaded.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 2 });
+    const byDefault = await sandboxWith();
+    expect(only(await byDefault.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 1 });
+  });
+
+  it('serves on when a module fails to import or prints while it loads; the candidate meets the error', async () => {
+    // `this` prints the Zen of Python on import: not a word of it may reach the protocol's stdout.
+    const sandbox = await sandboxWith(['this', 'no_such_module_for_funsearch', 'fractions']);
+    expect(only(await sandbox.runBatch(job(loadedBefore(['this', 'fractions']))))).toMatchObject({
+      kind: 'ok',
+      score: 3,
+    });
+    expect(
+      only(
+        await sandbox.runBatch(
+          job('import no_such_module_for_funsearch\n\n\ndef evaluate(n):\n    return 1\n'),
+        ),
+      ),
+    ).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/ModuleNotFoundError/) });
+  });
+
+  it("takes numpy's scalars as scores from a numpy the candidate imported, and no look-alike", async () => {
+    const sandbox = await sandboxWith([]);
+    const numpyScore = 'import numpy\n\n\ndef evaluate(n):\n    return numpy.float64(2.5) + numpy.int64(n)\n';
+    expect(only(await sandbox.runBatch(job(numpyScore)))).toMatchObject({ kind: 'ok', score: 5.5 });
+    // A module planted as numpy, whose float64 would run code when converted: not numpy's scalar.
+    const planted = [
+      'import sys, types',
+      'fake = types.ModuleType("numpy")',
+      'fake.float64 = type("float64", (), {"__float__": lambda self: 7.0, "__module__": "numpy"})',
+      'sys.modules["numpy"] = fake',
+      '',
+      '',
+      'def evaluate(n):',
+      '    return fake.float64()',
+      '',
+    ].join('\n');
+    expect(only(await sandbox.runBatch(job(planted)))).toMatchObject({
+      kind: 'invalid-score',
+      reason: expect.stringMatching(/returned float64, expected an int or a float/),
+    });
+  });
+});
+
 describe('process sandbox lifecycle', () => {
   it('ends its harness processes on close()', async () => {
     const sandbox = createSandbox({ kind: 'process', config, poolSize: 1 });

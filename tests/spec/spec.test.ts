@@ -185,6 +185,44 @@ describe('parseSpec', () => {
   });
 });
 
+describe("a spec's imports", () => {
+  it('lists the modules its top-level code imports, once each and in order, and nothing else', () => {
+    const text = [
+      'from __future__ import annotations',
+      'import itertools',
+      'import numpy as np, os.path',
+      'from scipy import optimize',
+      'from . import sibling',
+      'import numpy',
+      'try:',
+      '  import numba',
+      'except ImportError:',
+      '  numba = None',
+      '',
+      '@funsearch.run',
+      'def evaluate(n):',
+      '  import json',
+      '  return priority(n)',
+      '',
+      'class Helper:',
+      '  import re',
+      '',
+      '@funsearch.evolve',
+      'def priority(n):',
+      '  return 0.0',
+      '',
+    ].join('\n');
+    expect(parseSpec(text, 'specs/x.py').imports).toEqual([
+      'itertools',
+      'numpy',
+      'os.path',
+      'scipy',
+      'numba',
+    ]);
+    expect(parseSpec(CAP_SET, 'specs/cap_set.py').imports).toEqual(['itertools', 'numpy']);
+  });
+});
+
 describe('yieldDecorated', () => {
   it('names top-level functions decorated @module.name or @module.name(...)', () => {
     const code =
