@@ -64,9 +64,10 @@ export interface Spec {
   functionToEvolve: string;
   functionToRun: string;
   /**
-   * The modules its top-level code imports (`import a.b`, `from a.b import c`: `a.b`), in order,
-   * each once; relative imports left out. The sandboxes import them once before forking
-   * candidates (their `preload` option), so a candidate does not pay for them.
+   * The modules its top-level code imports (`import a.b`: `a.b`; `from a.b import c`: `a.b` and
+   * `a.b.c`, in case `c` is a submodule), in order, each once; relative imports left out. The
+   * sandboxes import them once before forking candidates (their `preload` option), so a candidate
+   * does not pay for them.
    */
   imports: string[];
 }
@@ -118,7 +119,15 @@ function topLevelImports(root: Node): string[] {
         }
       } else if (child.type === 'import_from_statement') {
         const module = child.childForFieldName('module_name');
-        if (module?.type === 'dotted_name') modules.add(module.text.replace(/\s+/g, ''));
+        if (module?.type !== 'dotted_name') continue;
+        const base = module.text.replace(/\s+/g, '');
+        modules.add(base);
+        // `from scipy import optimize` loads the submodule scipy.optimize, which `scipy` alone does
+        // not; a name that is no submodule (`from math import sqrt`) the harness skips.
+        for (const name of child.childrenForFieldName('name')) {
+          const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
+          if (dotted?.type === 'dotted_name') modules.add(`${base}.${dotted.text.replace(/\s+/g, '')}`);
+        }
       } else if (!['function_definition', 'class_definition', 'decorated_definition'].includes(child.type)) {
         visit(child);
       }

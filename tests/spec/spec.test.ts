@@ -217,6 +217,7 @@ describe("a spec's imports", () => {
       'numpy',
       'os.path',
       'scipy',
+      'scipy.optimize',
       'numba',
     ]);
     expect(parseSpec(CAP_SET, 'specs/cap_set.py').imports).toEqual(['itertools', 'numpy']);
