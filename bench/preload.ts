@@ -2,7 +2,7 @@
  * What preloading a spec's imports saves a candidate: one spec that imports scipy, networkx and
  * numpy at top level (the kind of spec a user writes beyond cap sets), run on the process sandbox
  * with the spec's imports preloaded (as `funsearch run` does) and with numpy only (as before the
- * preload, and as a worker does), alternating, one worker each. Prints milliseconds per candidate
+ * preload), alternating, one worker each. Prints milliseconds per candidate
  * and the ratio. Needs host python3 with those modules; a module missing on the host is named and
  * the bench stops.
  *
@@ -74,5 +74,5 @@ for (let round = 0; round < 2; round++) {
 }
 console.log(`spec imports: ${spec.imports.join(', ')}; ${CANDIDATES} candidates per run, best of 2`);
 console.log(`preloaded (funsearch run):   ${best.spec.toFixed(1)} ms per candidate`);
-console.log(`numpy only (before, worker): ${best.numpy.toFixed(1)} ms per candidate`);
+console.log(`numpy only (before):        ${best.numpy.toFixed(1)} ms per candidate`);
 console.log(`ratio preloaded / numpy only: ${(best.spec / best.numpy).toFixed(2)}`);

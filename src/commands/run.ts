@@ -53,6 +53,7 @@ export async function runCommand(options: RunCommandOptions): Promise<void> {
         source: options.redis !== undefined ? '--redis' : 'FUNSEARCH_REDIS_URL',
         runDir: () => store.dir,
         sandbox: config.sandbox,
+        preload: spec.imports,
         logger,
       })
     : createSandbox({

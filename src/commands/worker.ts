@@ -62,7 +62,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
     warning,
     logger,
     timings: options.timings,
-    createSandbox: (limits) =>
+    createSandbox: (limits, preload) =>
       createSandbox({
         kind: options.sandbox,
         config: workerConfig(options, limits, concurrency),
@@ -70,6 +70,7 @@ export async function workerCommand(options: WorkerCommandOptions): Promise<void
         logger,
         baseImage: options.baseImage,
         onProgress: (line) => logger.info({}, line),
+        preload,
       }),
   });
   const defaults: JobLimits = (({ kind: _kind, ...limits }) => limits)(defaultConfig.sandbox);

@@ -24,6 +24,8 @@ export async function openQueueSandbox(options: {
   /** The run directory, or a function giving it once it exists (a new run creates it later). */
   runDir: string | (() => string | undefined);
   sandbox: SandboxConfig;
+  /** The spec's imports (see QueueSandboxOptions.preload). */
+  preload?: readonly string[] | undefined;
   logger?: Logger | undefined;
 }): Promise<QueueSandbox> {
   const url = checkRedisUrl(options.url, options.source);
@@ -35,6 +37,7 @@ export async function openQueueSandbox(options: {
       return dir === undefined ? undefined : runIdOf(dir, hostname());
     },
     limits: limitsOf(options.sandbox),
+    preload: options.preload,
     logger: options.logger,
   });
 }

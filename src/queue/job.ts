@@ -37,6 +37,16 @@ export const jobLimitsSchema = sandboxConfigSchema
   .strict();
 export type JobLimits = z.infer<typeof jobLimitsSchema>;
 
+/** Modules the worker's harnesses import before forking candidates (the run's spec's imports). */
+export const jobPreloadSchema = z
+  .array(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/, 'expected a module name')
+      .max(200),
+  )
+  .max(200);
+
 export const evaluationJobSchema = z
   .object({
     v: z.literal(JOB_FORMAT_VERSION),
@@ -54,6 +64,8 @@ export const evaluationJobSchema = z
       }),
     timeoutSeconds: z.number().positive().max(86_400),
     limits: jobLimitsSchema,
+    // Optional: a job without it (an older run) gets the worker's default, numpy.
+    preload: jobPreloadSchema.optional(),
   })
   .strict();
 export type EvaluationJob = z.infer<typeof evaluationJobSchema>;
@@ -82,6 +94,7 @@ export function buildJob(
   batch: SandboxBatchJob,
   scope: { run: string; session: string; sample: string },
   limits: JobLimits,
+  preload?: readonly string[],
 ): { job: EvaluationJob } | { problem: string } {
   const parsed = evaluationJobSchema.safeParse({
     v: JOB_FORMAT_VERSION,
@@ -91,6 +104,7 @@ export function buildJob(
     testInputs: [...batch.testInputs],
     timeoutSeconds: batch.timeoutSeconds,
     limits,
+    ...(preload ? { preload: [...preload] } : {}),
   });
   return parsed.success ? { job: parsed.data } : { problem: problemOf(parsed.error) };
 }

@@ -49,6 +49,8 @@ export interface QueueSandboxOptions {
   sessionId?: string | undefined;
   /** The run's `sandbox` config: the limits workers apply to its candidates. */
   limits: JobLimits;
+  /** The spec's imports, for the workers' harnesses to import before forking; default theirs (numpy). */
+  preload?: readonly string[] | undefined;
   logger?: Logger | undefined;
   /** How often workers are listed (capacity) and pending jobs checked; default 1000 ms. */
   pollMs?: number | undefined;
@@ -167,6 +169,7 @@ export class QueueSandbox implements Sandbox {
       batch,
       { run: this.runId(), session: this.sessionId, sample },
       this.options.limits,
+      this.options.preload,
     );
     // Too big or malformed for the queue: the candidate's own fault (a giant program), so data.
     if ('problem' in built) return [failure('crash', `not sent to the workers: ${built.problem}`, 0)];

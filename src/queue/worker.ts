@@ -47,8 +47,11 @@ export interface EvaluationWorkerOptions {
   concurrency: number;
   /** Which local sandbox (shown to runs). */
   sandboxKind: string;
-  /** A local sandbox applying `limits`; the worker keeps one per distinct limits, started lazily. */
-  createSandbox: (limits: JobLimits) => Sandbox;
+  /**
+   * A local sandbox applying `limits` whose harnesses import `preload` first (undefined: the
+   * sandbox's default); the worker keeps one per distinct pair, started lazily.
+   */
+  createSandbox: (limits: JobLimits, preload: readonly string[] | undefined) => Sandbox;
   logger?: Logger | undefined;
   timings?: Partial<QueueTimings> | undefined;
   /** Shown to runs when the local sandbox is no security boundary. */
@@ -80,6 +83,8 @@ interface LocalSandbox {
   sandbox: Sandbox;
   active: number;
   lastUsed: number;
+  /** Started by warmUp and no job has needed it yet. */
+  warmUpOnly?: boolean;
 }
 
 export class EvaluationWorker {
@@ -134,7 +139,9 @@ export class EvaluationWorker {
 
   /** Starts the local sandbox for `limits` ahead of the first job (and fails early if it cannot start). */
   async warmUp(limits: JobLimits): Promise<void> {
-    await this.sandboxFor(limits).sandbox.start();
+    const local = this.sandboxFor(limits);
+    local.warmUpOnly = true;
+    await local.sandbox.start();
   }
 
   /** Load now: jobs running out of the slots. */
@@ -182,7 +189,7 @@ export class EvaluationWorker {
       throw new UnrecoverableError('stale job: its run continues in a newer session');
     }
     this.counts.busy += 1;
-    const local = this.sandboxFor(evaluation.limits);
+    const local = this.sandboxFor(evaluation.limits, evaluation.preload);
     local.active += 1;
     try {
       const outcomes = await local.sandbox.runBatch(
@@ -224,13 +231,22 @@ export class EvaluationWorker {
     return session;
   }
 
-  private sandboxFor(limits: JobLimits): LocalSandbox {
-    const key = JSON.stringify(limits, Object.keys(limits).sort());
+  private sandboxFor(limits: JobLimits, preload?: readonly string[]): LocalSandbox {
+    const key = JSON.stringify([JSON.stringify(limits, Object.keys(limits).sort()), preload ?? null]);
     let local = this.sandboxes.get(key);
     if (!local) {
-      local = { sandbox: this.options.createSandbox(limits), active: 0, lastUsed: Date.now() };
+      // The warm-up's sandbox only proved the sandbox starts: once a job needs another (other
+      // limits or imports, as most runs' specs have), it is not kept idle beside it.
+      for (const [other, idle] of this.sandboxes) {
+        if (idle.warmUpOnly && idle.active === 0) {
+          this.sandboxes.delete(other);
+          void idle.sandbox.close();
+        }
+      }
+      local = { sandbox: this.options.createSandbox(limits, preload), active: 0, lastUsed: Date.now() };
       this.sandboxes.set(key, local);
     }
+    local.warmUpOnly = false;
     return local;
   }
 

@@ -9,7 +9,7 @@ import { QUEUE_NAME, QUEUE_PREFIX, redisClient } from '../../src/queue/connectio
 import { type JobLimits, jobIdOf } from '../../src/queue/job.js';
 import { QueueSandbox } from '../../src/queue/queue-sandbox.js';
 import { EvaluationWorker } from '../../src/queue/worker.js';
-import { createSandbox } from '../../src/sandbox/index.js';
+import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { describeWithSystem } from '../helpers/system.js';
 import { eventually, hostEvaluate, SPEC, withEvaluate } from '../sandbox/programs.js';
@@ -27,22 +27,35 @@ const job = (program: string, id: string, testInputs = ['3', '4']) => ({
 let redis: RedisServer;
 const closers: (() => Promise<unknown>)[] = [];
 
-function worker(concurrency = 1, id?: string): EvaluationWorker {
+/** `made` gets each local sandbox the worker makes, with the imports it was given. */
+function worker(
+  concurrency = 1,
+  id?: string,
+  made: { preload: readonly string[] | undefined; sandbox: Sandbox }[] = [],
+): EvaluationWorker {
   const w = new EvaluationWorker({
     url: redis.url,
     concurrency,
     sandboxKind: 'process',
     id,
-    createSandbox: (l) =>
-      createSandbox({ kind: 'process', config: parseConfig({ sandbox: l }), poolSize: concurrency }),
+    createSandbox: (l, preload) => {
+      const local = createSandbox({
+        kind: 'process',
+        config: parseConfig({ sandbox: l }),
+        poolSize: concurrency,
+        preload,
+      });
+      made.push({ preload, sandbox: local });
+      return local;
+    },
     timings: { heartbeatMs: 200 },
   });
   closers.push(() => w.close());
   return w;
 }
 
-function sandbox(runId = 'run-a', sessionId?: string): QueueSandbox {
-  const s = new QueueSandbox({ url: redis.url, runId, sessionId, limits, pollMs: 100 });
+function sandbox(runId = 'run-a', sessionId?: string, preload?: string[]): QueueSandbox {
+  const s = new QueueSandbox({ url: redis.url, runId, sessionId, limits, preload, pollMs: 100 });
   closers.push(() => s.close());
   return s;
 }
@@ -187,6 +200,24 @@ await describeWithSystem('redis-server', 'queue sandbox with in-process workers'
       const failed = await raw.getJob(added.id!);
       expect(failed?.failedReason).toMatch(/^invalid evaluation job: /);
       expect(w.counts).toMatchObject({ errors: 1, done: 0 });
+    });
+
+    it("has the worker import the run's spec modules before forking, in a sandbox of their own", async () => {
+      const made: { preload: readonly string[] | undefined; sandbox: Sandbox }[] = [];
+      const w = worker(1, undefined, made);
+      await w.warmUp(limits);
+      await w.start();
+      // The score says whether `fractions` was loaded before the program's own import of it.
+      const program = `import sys\nPRELOADED = "fractions" in sys.modules\nimport fractions\n\n\ndef evaluate(n):\n    return int(PRELOADED)\n`;
+      const preloading = sandbox('run-preload', undefined, ['fractions']);
+      expect(await preloading.runBatch(job(program, 'p1', ['3']))).toMatchObject([{ kind: 'ok', score: 1 }]);
+      const older = sandbox('run-older'); // a run that names no imports: the worker's default
+      expect(await older.runBatch(job(program, 'p2', ['3']))).toMatchObject([{ kind: 'ok', score: 0 }]);
+      expect(made.map((m) => m.preload)).toEqual([undefined, ['fractions'], undefined]);
+      // The warm-up's sandbox, never used by a job, was closed when the first job needed another.
+      await expect(made[0]!.sandbox.runBatch(job(program, 'x', ['3']))).rejects.toMatchObject({
+        name: 'InfrastructureError',
+      });
     });
 
     it('answers a program too large for the queue with a failed outcome, not a job', async () => {
