@@ -131,7 +131,9 @@ export async function startDockerWorker(
         );
       }),
       READY_TIMEOUT_MS,
-      () => `sandbox harness in container ${name} was not ready within ${READY_TIMEOUT_MS / 1000} s`,
+      () =>
+        `sandbox harness in container ${name} was not ready within ${READY_TIMEOUT_MS / 1000} s` +
+        `${connection.harnessStderr ? ` — ${connection.harnessStderr.trim().split('\n').at(-1)}` : ''}`,
     );
     options.logger?.debug({ container: name }, 'sandbox worker ready');
     let destroyed: Promise<void> | undefined;

@@ -97,6 +97,8 @@ def preload(modules):
     os.dup2(devnull, 1)
     try:
         for module in modules:
+            # The last line of stderr names the culprit if an import hangs and the host gives up.
+            os.write(2, ("harness: importing %s, imported by the spec\n" % module).encode())
             try:
                 importlib.import_module(module)
             except BaseException:
