@@ -128,6 +128,9 @@ function topLevelImports(root: Node): string[] {
           const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
           if (dotted?.type === 'dotted_name') modules.add(`${base}.${dotted.text.replace(/\s+/g, '')}`);
         }
+      } else if (child.type === 'if_statement' && isTypeChecking(child.childForFieldName('condition'))) {
+        // Imports for type checkers only: never run, so not worth loading (their else branch is).
+        for (const other of child.namedChildren) if (other.type === 'else_clause') visit(other);
       } else if (!['function_definition', 'class_definition', 'decorated_definition'].includes(child.type)) {
         visit(child);
       }
@@ -135,6 +138,10 @@ function topLevelImports(root: Node): string[] {
   };
   visit(root);
   return [...modules];
+}
+
+function isTypeChecking(condition: Node | null): boolean {
+  return condition?.text === 'TYPE_CHECKING' || condition?.text === 'typing.TYPE_CHECKING';
 }
 
 function throwIfInvalid(parsed: Parsed): void {

@@ -186,7 +186,7 @@ describe('parseSpec', () => {
 });
 
 describe("a spec's imports", () => {
-  it('lists the modules its top-level code imports, once each and in order, and nothing else', () => {
+  it('lists the modules its top-level code imports, once each and in order, and not those for type checkers', () => {
     const text = [
       'from __future__ import annotations',
       'import itertools',
@@ -198,6 +198,10 @@ describe("a spec's imports", () => {
       '  import numba',
       'except ImportError:',
       '  numba = None',
+      'if typing.TYPE_CHECKING:',
+      '  import pandas',
+      'else:',
+      '  import heapq',
       '',
       '@funsearch.run',
       'def evaluate(n):',
@@ -219,6 +223,7 @@ describe("a spec's imports", () => {
       'scipy',
       'scipy.optimize',
       'numba',
+      'heapq',
     ]);
     expect(parseSpec(CAP_SET, 'specs/cap_set.py').imports).toEqual(['itertools', 'numpy']);
   });
