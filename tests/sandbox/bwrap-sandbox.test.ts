@@ -17,7 +17,15 @@ import { dockerUnreachableHint } from '../../src/sandbox/docker-client.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { memoryCgroupHierarchy } from '../../src/sandbox/memory-cgroup.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { fakeTokenInEnvironment, HARNESS_PID, hostEvaluate, job, only, SPEC } from './programs.js';
+import {
+  fakeTokenInEnvironment,
+  HARNESS_PID,
+  hostEvaluate,
+  job,
+  loadedBefore,
+  only,
+  SPEC,
+} from './programs.js';
 
 const FAKE_TOKEN = 'r8_FAKE_BWRAP_TOKEN_must_not_leak';
 fakeTokenInEnvironment(FAKE_TOKEN);
@@ -42,7 +50,9 @@ await describeWithSystem('bwrap', 'bwrap sandbox', () => {
   const planted = join(homedir(), `.funsearch-bwrap-test-${process.pid}`);
   beforeAll(async () => {
     writeFileSync(planted, 'planted-secret\n', { mode: 0o644 });
-    sandbox = createSandbox({ kind: 'bwrap', config, poolSize: 2, answerMarginMs: 1500 });
+    // The cap-set spec's imports, as `funsearch run` gives them, and one more to see it arrive.
+    const preload = ['itertools', 'numpy', 'fractions'];
+    sandbox = createSandbox({ kind: 'bwrap', config, poolSize: 2, answerMarginMs: 1500, preload });
     await sandbox.start();
   });
   afterAll(async () => {
@@ -54,6 +64,13 @@ await describeWithSystem('bwrap', 'bwrap sandbox', () => {
     expect(sandbox.kind).toBe('bwrap');
     expect(sandbox.warning).toBeUndefined();
     expect(sandbox.capacity).toBe(2);
+  });
+
+  it('imports the modules it was given inside bubblewrap before forking, and no others', async () => {
+    expect(only(await sandbox.runBatch(job(loadedBefore(['fractions', 'difflib']))))).toMatchObject({
+      kind: 'ok',
+      score: 1,
+    });
   });
 
   it('returns int and float scores for every input', async () => {

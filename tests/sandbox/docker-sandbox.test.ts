@@ -13,6 +13,7 @@ import {
   fakeTokenInEnvironment,
   HARNESS_PID,
   hostEvaluate,
+  loadedBefore,
   SPEC,
   sessionContainers,
   TEST_IMAGE,
@@ -48,11 +49,20 @@ await describeWithSystem(['docker', 'sandbox-image'], 'docker sandbox', () => {
       config,
       poolSize: 2,
       answerMarginMs: MARGIN_MS,
+      // The cap-set spec's imports, as `funsearch run` gives them, and one more to see it arrive.
+      preload: ['itertools', 'numpy', 'fractions'],
     }) as DockerSandbox;
     await sandbox.start();
   });
   afterAll(async () => {
     await sandbox?.close();
+  });
+
+  it('imports the modules it was given in each container before forking, and no others', async () => {
+    expect(only(await sandbox.runBatch(job(loadedBefore(['fractions', 'difflib']))))).toMatchObject({
+      kind: 'ok',
+      score: 1,
+    });
   });
 
   describe('scores', () => {

@@ -13,6 +13,7 @@ import {
   HARNESS_PID,
   hostEvaluate,
   job,
+  loadedBefore,
   only,
   SPEC,
   withEvaluate,
@@ -215,9 +216,6 @@ return flags`);
 });
 
 describe('modules imported before the fork (preload)', () => {
-  /** A program whose score says, per module, whether it was loaded before the program's own code ran. */
-  const loadedBefore = (modules: string[]) =>
-    `import sys\nLOADED = [m in sys.modules for m in ${JSON.stringify(modules)}]\n\n\ndef evaluate(n):\n    return sum(2**i for i, x in enumerate(LOADED) if x)\n`;
   const started: Sandbox[] = [];
   const sandboxWith = async (preload?: string[]) => {
     const sandbox = createSandbox({ kind: 'process', config, poolSize: 1, preload });

@@ -30,6 +30,13 @@ const EVALUATE_BODY =
  */
 export const HARNESS_PID = "int(open('/proc/%d/stat' % os.getppid()).read().rsplit(')', 1)[1].split()[1])";
 
+/**
+ * A program whose score says which of `modules` were loaded before its own code ran: bit i is set
+ * when modules[i] was (the sandbox's preload).
+ */
+export const loadedBefore = (modules: readonly string[]) =>
+  `import sys\nLOADED = [m in sys.modules for m in ${JSON.stringify(modules)}]\n\n\ndef evaluate(n):\n    return sum(2**i for i, x in enumerate(LOADED) if x)\n`;
+
 /** A batch calling `evaluate` on each input (default one input, 3, with 5 s each). */
 export function job(program: string, testInputs = ['3'], timeoutSeconds = 5): SandboxBatchJob {
   return { program, functionToRun: 'evaluate', testInputs, timeoutSeconds };
