@@ -6,13 +6,14 @@ Started once per sandbox worker, either inside a sandbox container (mode ``conta
     python3 -I -c <this source> <mode> <config json>
 
 It imports the spec's modules once (config ``preload``), then takes jobs over stdin as frames
-(4-byte big-endian length + UTF-8 JSON) and answers with frames on stdout. Each job (one candidate program and its test inputs)
-runs in a fresh child forked from the warm state, so a candidate costs about one fork and
-nothing a candidate does survives it. The forks are made by a fork server, a process forked
-once from this one when it is warm (see ForkServer), so that this process, which keeps the
-protocol, the pipes and the cleanup, never forks per candidate. The child writes its results
-to a private pipe; the candidate's own stdout and stderr go to other, size-capped pipes. Only
-this process writes to stdout, so nothing a candidate prints can pose as a result.
+(4-byte big-endian length + UTF-8 JSON) and answers with frames on stdout. Each job (one
+candidate program and its test inputs) runs in a fresh child forked from the warm state, so a
+candidate costs about one fork and nothing a candidate does survives it. The forks are made by
+a fork server, a process forked once from this one when it is warm (see ForkServer), so that
+this process, which keeps the protocol, the pipes and the cleanup, never forks per candidate.
+The child writes its results to a private pipe; the candidate's own stdout and stderr go to
+other, size-capped pipes. Only this process writes to stdout, so nothing a candidate prints can
+pose as a result.
 
 Messages (host -> harness):  {"type": "job", "id", "program", "function", "inputs", "timeout"}
                              {"type": "cancel", "id"}
@@ -84,7 +85,6 @@ import random  # noqa: E402,F401
 import typing  # noqa: E402,F401
 
 
-
 def preload(modules):
     """Imports the spec's own imports once, here, so that each forked candidate finds them in
     sys.modules instead of importing them itself (numpy: ~0.2 s of CPU a candidate; scipy more).
@@ -103,7 +103,10 @@ def preload(modules):
                 importlib.import_module(module)
             except BaseException:
                 pass
-        sys.stdout.flush()
+        try:
+            sys.stdout.flush()  # while fd 1 still goes nowhere
+        except BaseException:
+            pass
     finally:
         os.dup2(saved, 1)
         os.close(saved)
