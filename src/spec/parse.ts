@@ -65,9 +65,9 @@ export interface Spec {
   functionToRun: string;
   /**
    * The modules its top-level code imports (`import a.b`: `a.b`; `from a.b import c`: `a.b` and
-   * `a.b.c`, in case `c` is a submodule), in order, each once; relative imports left out. The
-   * sandboxes import them once before forking candidates (their `preload` option), so a candidate
-   * does not pay for them.
+   * `a.b.c`, in case `c` is a submodule), in order, each once; relative imports and `funsearch`
+   * left out. The sandboxes import them once before forking candidates (their `preload` option),
+   * so a candidate does not pay for them.
    */
   imports: string[];
 }
@@ -137,7 +137,9 @@ function topLevelImports(root: Node): string[] {
     }
   };
   visit(root);
-  return [...modules];
+  // The markers' module: each candidate gets a no-op stand-in, so the real package (the Python
+  // fork's, if installed) would only cost its import.
+  return [...modules].filter((name) => name !== 'funsearch' && !name.startsWith('funsearch.'));
 }
 
 function isTypeChecking(condition: Node | null): boolean {

@@ -189,6 +189,7 @@ describe("a spec's imports", () => {
   it('lists the modules its top-level code imports, once each and in order, and not those for type checkers', () => {
     const text = [
       'from __future__ import annotations',
+      'import funsearch',
       'import itertools',
       'import numpy as np, os.path',
       'from scipy import optimize',
