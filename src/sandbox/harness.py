@@ -95,6 +95,7 @@ def preload(modules):
     saved = os.dup(1)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
+    threaded = None
     try:
         for module in modules:
             # The last line of stderr names the culprit if an import hangs and the host gives up.
@@ -103,6 +104,9 @@ def preload(modules):
                 importlib.import_module(module)
             except BaseException:
                 pass
+            if thread_count() > 1:
+                threaded = module
+                break
         try:
             sys.stdout.flush()  # while fd 1 still goes nowhere
         except BaseException:
@@ -111,6 +115,32 @@ def preload(modules):
         os.dup2(saved, 1)
         os.close(saved)
         os.close(devnull)
+    if threaded is not None:
+        restart_without(threaded)
+
+
+def thread_count():
+    try:
+        return len(os.listdir("/proc/self/task"))
+    except OSError:
+        return 1
+
+
+def restart_without(module):
+    """A module that starts a thread when imported leaves state a forked child cannot trust: locks
+    that thread may hold, in a child where it does not exist. So the harness starts again, as the
+    same process with the same pipes, without preloading it; candidates import it themselves, in
+    their own child, as they did before there was a preload."""
+    os.write(2, ("harness: %s started a thread when imported; not preloaded\n" % module).encode())
+    try:
+        with open("/proc/self/cmdline", "rb") as f:
+            argv = f.read().split(b"\0")[:-1]
+        config = dict(CFG, preload=[m for m in CFG.get("preload", []) if m != module])
+        argv[-1] = json.dumps(config).encode()
+        sys.stderr.flush()
+        os.execv(sys.executable, argv)
+    except BaseException as exc:  # no /proc, say: go on with it preloaded
+        os.write(2, ("harness: could not restart without %s: %s\n" % (module, exc)).encode())
 
 
 preload([m for m in CFG.get("preload", []) if isinstance(m, str) and m])

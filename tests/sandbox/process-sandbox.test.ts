@@ -7,6 +7,7 @@ import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ProcessSandbox } from '../../src/sandbox/process.js';
+import { pythonInstall } from '../../src/sandbox/python-install.js';
 import {
   eventually,
   fakeTokenInEnvironment,
@@ -249,6 +250,46 @@ describe('modules imported before the fork (preload)', () => {
         ),
       ),
     ).toMatchObject({ kind: 'crash', reason: expect.stringMatching(/ModuleNotFoundError/) });
+  });
+
+  it('does not preload a module that starts a thread when imported; candidates import it themselves', async () => {
+    // The harness runs `python3 -I`, which ignores PYTHONPATH: an interpreter wrapper adds a
+    // directory of test modules to sys.path (and names itself when asked where python lives).
+    const dir = mkdtempSync(join(tmpdir(), 'funsearch-preload-'));
+    const real = await pythonInstall();
+    if (typeof real === 'string') throw new Error(real);
+    writeFileSync(
+      join(dir, 'starts_thread.py'),
+      'import threading, time\nthreading.Thread(target=time.sleep, args=(3600,), daemon=True).start()\n',
+    );
+    const wrapper = join(dir, 'python3');
+    const inject = [
+      'import sys',
+      `sys.path.insert(0, ${JSON.stringify(dir)})`,
+      'code = sys.argv.pop(1)',
+      `if "base_exec_prefix" in code: sys.executable = ${JSON.stringify(wrapper)}`,
+      'exec(compile(code, "<string>", "exec"))',
+    ].join('\n');
+    writeFileSync(wrapper, `#!/bin/sh\nshift 2\nexec ${real.executable} -I -c '${inject}' "$@"\n`, {
+      mode: 0o755,
+    });
+    const sandbox = new ProcessSandbox({
+      config,
+      poolSize: 1,
+      python: wrapper,
+      preload: ['fractions', 'starts_thread'],
+    });
+    started.push(sandbox);
+    try {
+      const program = loadedBefore(['fractions', 'starts_thread']);
+      expect(only(await sandbox.runBatch(job(program)))).toMatchObject({ kind: 'ok', score: 1 });
+      const importsIt =
+        'import starts_thread, threading\n\n\ndef evaluate(n):\n    return threading.active_count()\n';
+      expect(only(await sandbox.runBatch(job(importsIt)))).toMatchObject({ kind: 'ok', score: 2 });
+    } finally {
+      await sandbox.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("takes numpy's scalars as scores from a numpy the candidate imported, and no look-alike", async () => {
