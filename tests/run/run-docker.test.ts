@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
+import { runDirSoFar } from '../helpers/run-dir.js';
 import { describeWithSystem, SANDBOX_TEST_IMAGE } from '../helpers/system.js';
 
 const docker = new Docker();
@@ -31,9 +32,8 @@ async function labelledContainers(pid: number | undefined): Promise<string[]> {
 async function waitForEvents(reports: string, count: number): Promise<string> {
   for (;;) {
     await sleep(50);
-    const entries = await readdir(reports).catch(() => [] as string[]);
-    if (!entries[0]) continue;
-    const runDir = join(reports, entries[0]);
+    const runDir = await runDirSoFar(reports);
+    if (!runDir) continue;
     const text = await readFile(join(runDir, 'events.jsonl'), 'utf8').catch(() => '');
     if (text.split('\n').filter(Boolean).length >= count) return runDir;
   }

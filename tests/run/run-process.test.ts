@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanEnv, runCli } from '../helpers/cli.js';
-import { readEvents, readJson, runDirOf } from '../helpers/run-dir.js';
+import { filesIn, readEvents, readJson, runDirOf, runDirSoFar } from '../helpers/run-dir.js';
 
 let dir: string;
 beforeAll(async () => {
@@ -205,8 +205,8 @@ describe('a mock run on the process sandbox', () => {
     });
     for (;;) {
       await sleep(100);
-      const entries = await readdir(reports).catch(() => []);
-      if (entries[0] && (await readdir(join(reports, entries[0]))).includes('summary.json')) break;
+      const runDir = await runDirSoFar(reports);
+      if (runDir && (await filesIn(runDir)).includes('summary.json')) break;
     }
     await sleep(1500);
     child!.kill('SIGINT');
@@ -257,10 +257,10 @@ describe('a mock run on the process sandbox', () => {
         await sleep(20);
         // A run that ended by itself before the kill is a failure, not something to wait for.
         if (exited) throw new Error(`the run exited before it could be killed: ${(await done).stderr}`);
-        const entries = (await readdir(reports).catch(() => [])).filter((name) => !name.startsWith('.'));
-        if (!entries[0]) continue;
-        runDir = join(reports, entries[0]);
-        if (delay === 0 || (await readdir(runDir)).includes('checkpoint.json')) break;
+        const soFar = await runDirSoFar(reports);
+        if (!soFar) continue;
+        runDir = soFar;
+        if (delay === 0 || (await filesIn(runDir)).includes('checkpoint.json')) break;
       }
       await sleep(delay);
       child!.kill('SIGKILL');
