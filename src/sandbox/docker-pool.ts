@@ -87,6 +87,12 @@ export function containerOptions(options: {
   };
 }
 
+/** ` — <the harness's last stderr line>`, or nothing. */
+function lastLine(connection: HarnessConnection): string {
+  const last = connection.lastStderrLine;
+  return last ? ` — ${last}` : '';
+}
+
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -126,14 +132,12 @@ export async function startDockerWorker(
     await withTimeout(
       connection.ready.catch((error: Error) => {
         throw new InfrastructureError(
-          `sandbox harness did not start in container ${name}: ${error.message}` +
-            `${connection.harnessStderr ? ` — ${connection.harnessStderr.trim().split('\n').at(-1)}` : ''}`,
+          `sandbox harness did not start in container ${name}: ${error.message}${lastLine(connection)}`,
         );
       }),
       READY_TIMEOUT_MS,
       () =>
-        `sandbox harness in container ${name} was not ready within ${READY_TIMEOUT_MS / 1000} s` +
-        `${connection.harnessStderr ? ` — ${connection.harnessStderr.trim().split('\n').at(-1)}` : ''}`,
+        `sandbox harness in container ${name} was not ready within ${READY_TIMEOUT_MS / 1000} s${lastLine(connection)}`,
     );
     options.logger?.debug({ container: name }, 'sandbox worker ready');
     let destroyed: Promise<void> | undefined;
@@ -145,7 +149,7 @@ export async function startDockerWorker(
         if (info?.State?.OOMKilled) {
           return { kind: 'memory', reason: 'the container ran out of memory and its harness was killed' };
         }
-        const last = connection.harnessStderr.trim().split('\n').at(-1);
+        const last = connection.lastStderrLine;
         return { kind: 'crash', reason: `the sandbox harness died${last ? ` (${last})` : ''}` };
       },
       destroy() {

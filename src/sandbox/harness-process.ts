@@ -93,7 +93,7 @@ export async function startHarnessProcess(spec: HarnessProcessSpec, logger?: Log
   } catch (error) {
     await destroy();
     if (spawnError?.code === 'ENOENT') throw new UserError(spec.notFound);
-    const last = connection.harnessStderr.trim().split('\n').at(-1);
+    const last = connection.lastStderrLine;
     throw new InfrastructureError(
       `${spec.label} did not start: ${(error as Error).message}${last ? ` — ${last}` : ''}`,
     );
@@ -105,7 +105,7 @@ export async function startHarnessProcess(spec: HarnessProcessSpec, logger?: Log
     connection,
     async diagnoseDeath() {
       await Promise.race([exited, new Promise((r) => setTimeout(r, 1000))]);
-      const last = connection.harnessStderr.trim().split('\n').at(-1);
+      const last = connection.lastStderrLine;
       return {
         kind: 'crash',
         reason: `the sandbox harness died (${exitDescription(child)})${last ? `: ${last}` : ''}`,

@@ -178,6 +178,11 @@ export class HarnessConnection {
     return this.diagnostics;
   }
 
+  /** The last line of `harnessStderr` (what an error says about a harness that failed), if any. */
+  get lastStderrLine(): string | undefined {
+    return this.diagnostics.trim().split('\n').at(-1) || undefined;
+  }
+
   /** Routes results to one receiver (the job in flight). */
   setListener(listener: ((result: ResultMessage) => void) | undefined): void {
     this.listener = listener;

@@ -113,21 +113,15 @@ function topLevelImports(root: Node): string[] {
   const visit = (node: Node): void => {
     for (const child of node.namedChildren) {
       if (child.type === 'import_statement') {
-        for (const name of child.childrenForFieldName('name')) {
-          const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
-          if (dotted?.type === 'dotted_name') modules.add(dotted.text.replace(/\s+/g, ''));
-        }
+        for (const name of importedNames(child)) modules.add(name);
       } else if (child.type === 'import_from_statement') {
         const module = child.childForFieldName('module_name');
         if (module?.type !== 'dotted_name') continue;
-        const base = module.text.replace(/\s+/g, '');
+        const base = dottedText(module);
         modules.add(base);
         // `from scipy import optimize` loads the submodule scipy.optimize, which `scipy` alone does
         // not; a name that is no submodule (`from math import sqrt`) the harness skips.
-        for (const name of child.childrenForFieldName('name')) {
-          const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
-          if (dotted?.type === 'dotted_name') modules.add(`${base}.${dotted.text.replace(/\s+/g, '')}`);
-        }
+        for (const name of importedNames(child)) modules.add(`${base}.${name}`);
       } else if (child.type === 'if_statement' && isTypeChecking(child.childForFieldName('condition'))) {
         // Imports for type checkers only: never run, so not worth loading (their else branch is).
         for (const other of child.namedChildren) if (other.type === 'else_clause') visit(other);
@@ -140,6 +134,19 @@ function topLevelImports(root: Node): string[] {
   // The markers' module: each candidate gets a no-op stand-in, so the real package (the Python
   // fork's, if installed) would only cost its import.
   return [...modules].filter((name) => name !== 'funsearch' && !name.startsWith('funsearch.'));
+}
+
+/** The dotted names an import statement names (`a.b as c` gives `a.b`). */
+function importedNames(statement: Node): string[] {
+  return statement.childrenForFieldName('name').flatMap((name) => {
+    const dotted = name.type === 'aliased_import' ? name.childForFieldName('name') : name;
+    return dotted?.type === 'dotted_name' ? [dottedText(dotted)] : [];
+  });
+}
+
+/** `a . b` written with spaces is still `a.b`. */
+function dottedText(node: Node): string {
+  return node.text.replace(/\s+/g, '');
 }
 
 function isTypeChecking(condition: Node | null): boolean {

@@ -12,7 +12,7 @@ import { EvaluationWorker } from '../../src/queue/worker.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { type RedisServer, startRedis } from '../helpers/redis.js';
 import { describeWithSystem } from '../helpers/system.js';
-import { eventually, hostEvaluate, SPEC, withEvaluate } from '../sandbox/programs.js';
+import { eventually, hostEvaluate, loadedBefore, SPEC, withEvaluate } from '../sandbox/programs.js';
 
 const config = parseConfig({ sandbox: { memory_mb: 256, tmpfs_mb: 8 } });
 const { kind: _kind, ...limits }: { kind: string } & JobLimits = config.sandbox;
@@ -208,7 +208,7 @@ await describeWithSystem('redis-server', 'queue sandbox with in-process workers'
       await w.warmUp(limits);
       await w.start();
       // The score says whether `fractions` was loaded before the program's own import of it.
-      const program = `import sys\nPRELOADED = "fractions" in sys.modules\nimport fractions\n\n\ndef evaluate(n):\n    return int(PRELOADED)\n`;
+      const program = loadedBefore(['fractions']);
       const preloading = sandbox('run-preload', undefined, ['fractions']);
       expect(await preloading.runBatch(job(program, 'p1', ['3']))).toMatchObject([{ kind: 'ok', score: 1 }]);
       const older = sandbox('run-older'); // a run that names no imports: the worker's default
