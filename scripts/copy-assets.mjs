@@ -1,5 +1,6 @@
 // tsc copies no non-TypeScript files; the sandbox harness is Python and must sit beside the compiled
-// sandbox code: dist/sandbox for the package, dist-bench/src/sandbox for the benchmarks.
+// sandbox code: dist/sandbox for the library, dist/bin for the bundled command line,
+// dist-bench/src/sandbox for the benchmarks.
 import { copyFileSync, mkdirSync } from 'node:fs';
 
 const target = process.argv[2] ?? 'dist/sandbox';

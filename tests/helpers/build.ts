@@ -16,9 +16,10 @@ const INPUTS = [
   'package.json',
   'scripts/copy-assets.mjs',
   'scripts/executable-bin.mjs',
+  'scripts/bundle-cli.mjs',
 ];
-/** What the build writes last; tsc rewrites every output, so its time is the build's. */
-const OUTPUTS = ['dist/cli.js', 'dist/index.js', 'dist/sandbox/harness.py'];
+/** What the build writes; tsc and the bundler rewrite every output, so their times are the build's. */
+const OUTPUTS = ['dist/cli.js', 'dist/index.js', 'dist/sandbox/harness.py', 'dist/bin/funsearch.js'];
 
 function newestMtime(path: string): number {
   const stat = statSync(path);

@@ -1,9 +1,11 @@
-/** Runs the built CLI (`dist/cli.js`, rebuilt from the current source by tests/helpers/build.ts) as a user would. */
+/** Runs the built CLI (the package's bin, rebuilt from the current source by tests/helpers/build.ts) as a user would. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI = `${ROOT}dist/cli.js`;
+/** What `npx funsearch` runs: the bundle in dist/bin/ (scripts/bundle-cli.mjs). */
+export const CLI = `${ROOT}${(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { bin: { funsearch: string } }).bin.funsearch}`;
 
 export interface CliResult {
   code: number | null;
