@@ -37,8 +37,16 @@ interface Tally {
   newBests: number;
   inputTokens: number;
   outputTokens: number;
-  latencies: number[];
+  /**
+   * LLM latency, rounded to the ms, -> how many samples took it. A sorted list grew by one
+   * insertion per sample, O(n) each: 0.6 s of CPU to read a 100 000-sample run's events.
+   */
+  latencies: Map<number, number>;
+  latencyCount: number;
 }
+
+/** A tally as a checkpoint holds it: the latencies as one sorted list, as before. */
+type SavedTally = Omit<Tally, 'latencies' | 'latencyCount'> & { latencies: number[] };
 
 const TALLY_COUNTS = [
   'samples',
@@ -74,7 +82,7 @@ export class ModelFiguresCounter {
     tally.inputTokens += finite(event.inputTokens);
     tally.outputTokens += finite(event.outputTokens);
     if (event.llmLatencyMs !== undefined && Number.isFinite(event.llmLatencyMs)) {
-      insertSorted(tally.latencies, Math.round(event.llmLatencyMs));
+      countLatency(tally, Math.round(event.llmLatencyMs));
     }
   }
 
@@ -94,28 +102,31 @@ export class ModelFiguresCounter {
         inputTokens: tally.inputTokens,
         outputTokens: tally.outputTokens,
         costUsd: price ? (costOfUsage(price, tally) ?? 0) : null,
-        medianLatencyMs: median(tally.latencies),
+        medianLatencyMs: medianLatency(tally),
       };
     });
   }
 
   /** Plain JSON for a checkpoint. */
-  toJSON(): Record<string, Tally> {
+  toJSON(): Record<string, SavedTally> {
     return Object.fromEntries(
-      [...this.tallies].map(([model, tally]) => [model, { ...tally, latencies: [...tally.latencies] }]),
+      [...this.tallies].map(([model, { latencies, latencyCount: _, ...counts }]) => [
+        model,
+        { ...counts, latencies: sortedKeys(latencies).flatMap((ms) => Array(latencies.get(ms)!).fill(ms)) },
+      ]),
     );
   }
 
   /** Continues the counts of a checkpoint; a part that does not read as counts is skipped. */
   restore(state: unknown): void {
     if (typeof state !== 'object' || state === null) return;
-    for (const [model, saved] of Object.entries(state as Record<string, Partial<Tally>>)) {
+    for (const [model, saved] of Object.entries(state as Record<string, Partial<SavedTally>>)) {
       if (typeof saved !== 'object' || saved === null || !Array.isArray(saved.latencies)) continue;
       const tally = this.tally(model);
       for (const key of TALLY_COUNTS) tally[key] = finite(saved[key]);
-      tally.latencies = saved.latencies
-        .filter((value): value is number => Number.isFinite(value))
-        .sort((a, b) => a - b);
+      tally.latencies = new Map();
+      tally.latencyCount = 0;
+      for (const value of saved.latencies) if (Number.isFinite(value)) countLatency(tally, value);
     }
   }
 
@@ -131,7 +142,8 @@ export class ModelFiguresCounter {
         newBests: 0,
         inputTokens: 0,
         outputTokens: 0,
-        latencies: [],
+        latencies: new Map(),
+        latencyCount: 0,
       };
       this.tallies.set(model, tally);
     }
@@ -254,21 +266,29 @@ export function modelStatus(figures: readonly ModelFigures[]): string {
 }
 
 /** Kept sorted as they come, so the summary written at every checkpoint reads the median directly. */
-function insertSorted(values: number[], value: number): void {
-  let low = 0;
-  let high = values.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (values[mid]! <= value) low = mid + 1;
-    else high = mid;
-  }
-  values.splice(low, 0, value);
+function countLatency(tally: Tally, ms: number): void {
+  tally.latencies.set(ms, (tally.latencies.get(ms) ?? 0) + 1);
+  tally.latencyCount++;
 }
 
-function median(sorted: readonly number[]): number | null {
-  if (sorted.length === 0) return null;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+function sortedKeys(counts: ReadonlyMap<number, number>): number[] {
+  return [...counts.keys()].sort((a, b) => a - b);
+}
+
+/** The median of the counted latencies: the middle one, or the mean of the middle two. */
+function medianLatency({ latencies, latencyCount }: Tally): number | null {
+  if (latencyCount === 0) return null;
+  const low = Math.floor((latencyCount - 1) / 2); // 0-based ranks of the middle value(s)
+  const high = Math.floor(latencyCount / 2);
+  let seen = 0;
+  let lowValue = 0;
+  for (const ms of sortedKeys(latencies)) {
+    const next = seen + latencies.get(ms)!;
+    if (low >= seen && low < next) lowValue = ms;
+    if (high < next) return (lowValue + ms) / 2;
+    seen = next;
+  }
+  return null; // not reached: the counts add up to latencyCount
 }
 
 function finite(value: number | undefined): number {

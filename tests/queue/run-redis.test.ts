@@ -44,7 +44,7 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
 
   // Each test has its own Redis server, workers and report directory.
   describe('funsearch run --redis', () => {
-    it('waits for its first worker, saying so, then evaluates on two workers as a local run does, every sample accounted for once', {
+    it('waits for its first worker, saying so, then evaluates on two workers, every sample accounted for once', {
       timeout: 240_000,
     }, async ({ onTestFinished }) => {
       const own = await ownRedis(onTestFinished);
@@ -81,16 +81,13 @@ await describeWithSystem('redis-server', 'runs with --redis', () => {
       const distributed = await started;
       expect(distributed.code, distributed.stderr).toBe(0);
       expect(distributed.stderr).toMatch(/a worker joined/);
-      const local = await runCli([...args, '--report-dir', join(dir, 'local'), '--sandbox', 'process']);
-      expect(local.code, local.stderr).toBe(0);
 
       const runDir = await runDirOf(join(dir, 'redis'));
       const summary = await readJson(join(runDir, 'summary.json'));
-      const reference = await readJson(join(await runDirOf(join(dir, 'local')), 'summary.json'));
       expect(summary.status).toBe('finished');
-      expect(summary.samples).toBe(12);
-      expect(summary.samples).toBe(reference.samples);
-      expect(summary.initialScore).toBe(reference.initialScore);
+      expect(summary.samples).toBe(12); // 2 samplers x 3 prompts x 2 samples, as a local run
+      // The trivial priority's cap set on the last input, 4, as the local runs score it.
+      expect(summary.initialScore).toBe(16);
       expect(summary.bestScore).toBeGreaterThanOrEqual(summary.initialScore);
       const events = await readEvents(runDir);
       const samples = events.filter((e) => e.sample !== undefined);

@@ -66,6 +66,27 @@ describe('per-model figures', () => {
     expect(rows[2]).toMatchObject({ samples: 0, validRate: null, medianLatencyMs: null });
   });
 
+  it('give the median latency of many samples, and keep it across a checkpoint as one sorted list', () => {
+    const latencies = Array.from({ length: 2001 }, (_, i) => (i * 7919) % 503); // repeats, unsorted
+    const counter = new ModelFiguresCounter();
+    const sorted: number[] = [];
+    for (const [i, ms] of latencies.entries()) {
+      counter.add({ model: cheap, outcome: 'ok', llmLatencyMs: ms });
+      sorted.push(ms);
+      sorted.sort((a, b) => a - b);
+      if (i % 250 === 0 || i >= latencies.length - 2) {
+        const n = sorted.length;
+        const expected = n % 2 ? sorted[(n - 1) / 2]! : (sorted[n / 2 - 1]! + sorted[n / 2]!) / 2;
+        expect(counter.figures()[0]!.medianLatencyMs, `after ${n} samples`).toBe(expected);
+      }
+    }
+    const saved = JSON.parse(JSON.stringify(counter.toJSON()));
+    expect(saved[cheap].latencies).toEqual(sorted); // the checkpoint's format is unchanged
+    const resumed = new ModelFiguresCounter();
+    resumed.restore(saved);
+    expect(resumed.figures()).toEqual(counter.figures());
+  });
+
   it('give the status line each model’s share of samples and valid rate', () => {
     expect(modelStatus(modelFigures(events))).toBe(
       'openai:gpt-4o-mini 71% valid 50%, gemini:gemini-2.5-pro 29% valid 100%',

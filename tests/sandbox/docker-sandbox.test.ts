@@ -306,7 +306,10 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
   describe('under load', () => {
     it('reports no finished run as a timeout, and times out exactly the runaway ones', async () => {
       const quick = Array.from({ length: 40 }, () => sandbox.runBatch(job(SPEC, ['3', '4'], 2)));
-      const runaway = [0, 1].map(() => sandbox.runBatch(job(withEvaluate('while True:\n  pass'), ['3'], 2)));
+      // One runaway spins a core, one sleeps: a spinning pair held both cores for their whole timeout.
+      const runaway = ['while True:\n  pass', 'import time\ntime.sleep(60)'].map((body) =>
+        sandbox.runBatch(job(withEvaluate(body), ['3'], 2)),
+      );
       const [quickResults, runawayResults] = await Promise.all([Promise.all(quick), Promise.all(runaway)]);
       for (const outcomes of quickResults) expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'ok']);
       for (const outcomes of runawayResults) expect(outcomes.map((o) => o.kind)).toEqual(['timeout']);
