@@ -30,7 +30,8 @@ export default defineConfig(async () => ({
     retry: 0,
     sequence: { sequencer: LongestFirst },
     // Most test time is spent waiting on child processes, containers and servers, so more files
-    // than cores run at once (measured on 2 cores: 265 s with 4 workers against 357 s with 2).
+    // than cores run at once (measured on 2 cores: 265 s with 4 workers against 357 s with 2; with
+    // 3, the same CPU and twice the idle time).
     maxWorkers: 4,
     // Test files share a worker's modules instead of each importing the sources afresh: the imports
     // were a quarter of the suite's CPU. A test that needs fresh module state resets it itself

@@ -7,19 +7,21 @@ import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 /** Longest first, as measured on the 2-core VM; files not listed follow in vitest's own order. */
 const LONGEST = [
-  'tests/sandbox/hostile-docker.test.ts',
   'tests/queue/faults.test.ts',
-  'tests/queue/run-redis.test.ts',
   'tests/run/run-process.test.ts',
-  'tests/sandbox/hostile-process.test.ts',
-  'tests/run/run-docker.test.ts',
   'tests/sandbox/hostile-bwrap.test.ts',
-  'tests/run/eval-cache-run.test.ts',
-  'tests/cli/user-errors.test.ts',
+  'tests/queue/run-redis.test.ts',
   'tests/sandbox/docker-sandbox.test.ts',
-  'tests/report/browser.test.ts',
-  'tests/queue/worker-start.test.ts',
+  'tests/sandbox/hostile-docker.test.ts',
+  'tests/sandbox/process-sandbox.test.ts',
   'tests/sandbox/docker-lifecycle.test.ts',
+  'tests/run/run-docker.test.ts',
+  'tests/report/browser.test.ts',
+  'tests/run/eval-cache-run.test.ts',
+  'tests/sandbox/hostile-process.test.ts',
+  'tests/queue/worker-start.test.ts',
+  'tests/report/html.test.ts',
+  'tests/cli/user-errors.test.ts',
 ];
 
 export default class LongestFirst extends BaseSequencer {
