@@ -248,6 +248,7 @@ describe.concurrent('with and without the cache', () => {
     ...['-s', 'specs/cap_set.py', '-t', 'test-inputs/cap_set.txt', '--llm', 'mock', '--sandbox', 'process'],
     ...['--mock-latency', '0', '--timeout', '1', '--seed', '3', '--num-samplers', '2'],
     ...['--samples-per-prompt', '2', '--total-llm-samples', '5', '--log-level', 'warn'],
+    ...['--num-evaluators', '1'], // one harness to start: concurrency is not the point here
     ...['--report-dir', reports, ...more],
   ];
   const runFile = async (reports: string, name: string) => {

@@ -34,6 +34,8 @@ const BASE = [
   '--log-level',
   'warn',
 ];
+/** For the runs whose point is not concurrency: one harness to start instead of one per core. */
+const ONE_SLOT = ['--num-evaluators', '1'];
 
 describe('a mock run on the process sandbox', () => {
   it('honours every flag it is given, writes the reports, and resumes with a raised budget', async () => {
@@ -126,6 +128,7 @@ describe('a mock run on the process sandbox', () => {
       ...BASE,
       '--report-dir',
       reports,
+      ...ONE_SLOT,
       '--max-cost',
       '0.5',
       '--price-input',
@@ -164,6 +167,7 @@ describe('a mock run on the process sandbox', () => {
       '-s',
       join(dir, 'broken.py'),
       ...BASE.slice(2),
+      ...ONE_SLOT,
       '--report-dir',
       join(dir, 'broken-reports'),
     ]);
@@ -208,6 +212,7 @@ describe('a mock run on the process sandbox', () => {
             ...BASE,
             '--report-dir',
             reports,
+            ...ONE_SLOT,
             '--checkpoint-every',
             '1',
             '--num-samplers',

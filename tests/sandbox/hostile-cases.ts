@@ -88,7 +88,7 @@ export interface HostileCase {
 // Program building blocks
 
 /** For the cases that must time out: most of them spin a core until they are killed. */
-const LONG = 0.5;
+const LONG = 0.3;
 const NORMAL = 20;
 
 /** Every program starts with this: imports and `_tag()`, which renames the calling process. */
