@@ -64,6 +64,11 @@ const args = (reports: string) => [
   '--seed',
   '4',
 ];
+/**
+ * One container for a run whose point is not its slots: each costs about a CPU-second to start and
+ * remove. (Not for the second Ctrl-C: its 60 s timeout lets a sleeping candidate hold a lone slot.)
+ */
+const ONE_SLOT = ['--num-evaluators', '1'];
 
 await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandbox', () => {
   // SIGTERM here; a single SIGINT takes the same path, and its exit code 130 and summary are checked on
@@ -71,7 +76,7 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
   it('SIGTERM stops sampling, writes the report and checkpoint, removes every container and exits 143', async () => {
     const reports = join(dir, 'SIGTERM');
     let child: ChildProcess | undefined;
-    const done = runCli(args(reports), { onSpawn: (c) => (child = c) });
+    const done = runCli([...args(reports), ...ONE_SLOT], { onSpawn: (c) => (child = c) });
     const runDir = await waitForEvents(reports, 5);
     expect((await labelledContainers(child?.pid)).length).toBeGreaterThan(0);
     child!.kill('SIGTERM');
@@ -116,7 +121,7 @@ await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandb
     const repo = 'funsearch-test-vanishing';
     const tag = `${repo}:${process.pid}`;
     await docker.getImage(SANDBOX_TEST_IMAGE).tag({ repo, tag: String(process.pid) });
-    const runArgs = args(reports).map((arg) => (arg === SANDBOX_TEST_IMAGE ? tag : arg));
+    const runArgs = [...args(reports), ...ONE_SLOT].map((arg) => (arg === SANDBOX_TEST_IMAGE ? tag : arg));
     let child: ChildProcess | undefined;
     const done = runCli(runArgs, { killAfterMs: 90_000, onSpawn: (c) => (child = c) });
     await waitForEvents(reports, 3);
