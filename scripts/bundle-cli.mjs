@@ -1,6 +1,6 @@
 // The command line as a few bundled files (dist/bin/), built from tsc's dist/cli.js. Node 20 spent
 // about half of every CLI start resolving, reading and linking some 300 module files (zod alone is
-// 95); a CLI or worker start is now about 0.15 CPU-seconds cheaper. Each command stays its own chunk,
+// 95); a CLI start now costs 0.15 to 0.3 CPU-seconds less (a worker the most). Each command stays its own chunk,
 // loaded when chosen, as in the unbundled build.
 //
 // Left out of the bundle, and loaded from node_modules as the library loads them: packages that
