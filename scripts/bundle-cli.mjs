@@ -1,7 +1,7 @@
 // The command line as a few bundled files (dist/bin/), built from tsc's dist/cli.js. Node 20 spent
 // about half of every CLI start resolving, reading and linking some 300 module files (zod alone is
-// 95); a CLI start now costs 0.15 to 0.3 CPU-seconds less (a worker the most). Each command stays its own chunk,
-// loaded when chosen, as in the unbundled build.
+// 95); a CLI start now costs 0.15 to 0.3 CPU-seconds less (a worker the most). Each command stays
+// its own chunk, loaded when chosen, as in the unbundled build.
 //
 // Left out of the bundle, and loaded from node_modules as the library loads them: packages that
 // find files of their own at run time (the tree-sitter grammar and runtime, pino's transports), and

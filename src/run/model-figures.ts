@@ -265,7 +265,6 @@ export function modelStatus(figures: readonly ModelFigures[]): string {
     .join(', ');
 }
 
-/** Kept sorted as they come, so the summary written at every checkpoint reads the median directly. */
 function countLatency(tally: Tally, ms: number): void {
   tally.latencies.set(ms, (tally.latencies.get(ms) ?? 0) + 1);
   tally.latencyCount++;

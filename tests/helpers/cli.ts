@@ -7,6 +7,12 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** What `npx funsearch` runs: the bundle in dist/bin/ (scripts/bundle-cli.mjs). */
 export const CLI = `${ROOT}${(JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { bin: { funsearch: string } }).bin.funsearch}`;
 
+/**
+ * For a CLI run whose point is not its concurrency: one evaluation slot, so one harness or container
+ * to start (and remove) instead of one per core, each about a CPU-second on the test machines.
+ */
+export const ONE_SLOT = ['--num-evaluators', '1'];
+
 export interface CliResult {
   code: number | null;
   signal: NodeJS.Signals | null;

@@ -24,7 +24,7 @@ import { parseTestInputs } from '../../src/run/test-inputs.js';
 import { createSandbox } from '../../src/sandbox/index.js';
 import { buildCandidate } from '../../src/spec/candidate.js';
 import { parseSpec } from '../../src/spec/parse.js';
-import { runCli } from '../helpers/cli.js';
+import { ONE_SLOT, runCli } from '../helpers/cli.js';
 import { answer, FakeSandbox, ScriptedModel, testConfig, tinyInputs, tinySpec, until } from './parts.js';
 
 let spec: Awaited<ReturnType<typeof tinySpec>>;
@@ -248,7 +248,7 @@ describe.concurrent('with and without the cache', () => {
     ...['-s', 'specs/cap_set.py', '-t', 'test-inputs/cap_set.txt', '--llm', 'mock', '--sandbox', 'process'],
     ...['--mock-latency', '0', '--timeout', '1', '--seed', '3', '--num-samplers', '2'],
     ...['--samples-per-prompt', '2', '--total-llm-samples', '5', '--log-level', 'warn'],
-    ...['--num-evaluators', '1'], // one harness to start: concurrency is not the point here
+    ...ONE_SLOT,
     ...['--report-dir', reports, ...more],
   ];
   const runFile = async (reports: string, name: string) => {

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { ONE_SLOT, runCli } from '../helpers/cli.js';
 import { runDirSoFar } from '../helpers/run-dir.js';
 import { describeWithSystem, SANDBOX_TEST_IMAGE } from '../helpers/system.js';
 
@@ -64,11 +64,7 @@ const args = (reports: string) => [
   '--seed',
   '4',
 ];
-/**
- * One container for a run whose point is not its slots: each costs about a CPU-second to start and
- * remove. (Not for the second Ctrl-C: its 60 s timeout lets a sleeping candidate hold a lone slot.)
- */
-const ONE_SLOT = ['--num-evaluators', '1'];
+// ONE_SLOT, except for the second Ctrl-C: its 60 s timeout lets a sleeping candidate hold a lone slot.
 
 await describeWithSystem(['docker', 'sandbox-image'], 'a run on the Docker sandbox', () => {
   // SIGTERM here; a single SIGINT takes the same path, and its exit code 130 and summary are checked on

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cleanEnv, runCli } from '../helpers/cli.js';
+import { cleanEnv, ONE_SLOT, runCli } from '../helpers/cli.js';
 import { filesIn, readEvents, readJson, runDirOf, runDirSoFar } from '../helpers/run-dir.js';
 
 let dir: string;
@@ -34,8 +34,6 @@ const BASE = [
   '--log-level',
   'warn',
 ];
-/** For the runs whose point is not concurrency: one harness to start instead of one per core. */
-const ONE_SLOT = ['--num-evaluators', '1'];
 
 describe('a mock run on the process sandbox', () => {
   it('honours every flag it is given, writes the reports, and resumes with a raised budget', async () => {

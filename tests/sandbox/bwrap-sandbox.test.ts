@@ -18,6 +18,7 @@ import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { memoryCgroupHierarchy } from '../../src/sandbox/memory-cgroup.js';
 import { describeWithSystem } from '../helpers/system.js';
 import {
+  CAP_SET_PRELOAD_AND_FRACTIONS,
   fakeTokenInEnvironment,
   HARNESS_PID,
   hostEvaluate,
@@ -50,9 +51,13 @@ await describeWithSystem('bwrap', 'bwrap sandbox', () => {
   const planted = join(homedir(), `.funsearch-bwrap-test-${process.pid}`);
   beforeAll(async () => {
     writeFileSync(planted, 'planted-secret\n', { mode: 0o644 });
-    // The cap-set spec's imports, as `funsearch run` gives them, and one more to see it arrive.
-    const preload = ['itertools', 'numpy', 'fractions'];
-    sandbox = createSandbox({ kind: 'bwrap', config, poolSize: 2, answerMarginMs: 1500, preload });
+    sandbox = createSandbox({
+      kind: 'bwrap',
+      config,
+      poolSize: 2,
+      answerMarginMs: 1500,
+      preload: CAP_SET_PRELOAD_AND_FRACTIONS,
+    });
     await sandbox.start();
   });
   afterAll(async () => {

@@ -9,6 +9,7 @@ import type { DockerSandbox } from '../../src/sandbox/docker-pool.js';
 import { createSandbox, type Outcome, type Sandbox } from '../../src/sandbox/index.js';
 import { describeWithSystem } from '../helpers/system.js';
 import {
+  CAP_SET_PRELOAD_AND_FRACTIONS,
   eventually,
   fakeTokenInEnvironment,
   HARNESS_PID,
@@ -49,8 +50,7 @@ await describeWithSystem(['docker', 'sandbox-image'], 'docker sandbox', () => {
       config,
       poolSize: 2,
       answerMarginMs: MARGIN_MS,
-      // The cap-set spec's imports, as `funsearch run` gives them, and one more to see it arrive.
-      preload: ['itertools', 'numpy', 'fractions'],
+      preload: CAP_SET_PRELOAD_AND_FRACTIONS,
     }) as DockerSandbox;
     await sandbox.start();
   });

@@ -30,6 +30,9 @@ const EVALUATE_BODY =
  */
 export const HARNESS_PID = "int(open('/proc/%d/stat' % os.getppid()).read().rsplit(')', 1)[1].split()[1])";
 
+/** The cap-set spec's imports, as `funsearch run` gives them, and one more to see it arrive. */
+export const CAP_SET_PRELOAD_AND_FRACTIONS: readonly string[] = ['itertools', 'numpy', 'fractions'];
+
 /**
  * A program whose score says which of `modules` were loaded before its own code ran: bit i is set
  * when modules[i] was (the sandbox's preload).
