@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { pidAlive } from '../pid-alive.js';
 import { LocalHarnessSandbox, type LocalSandboxOptions, startHarnessProcess } from './harness-process.js';
 import { harnessCommand, PYTHON_NOT_FOUND } from './protocol.js';
-import { pythonInstall } from './python-install.js';
+import { pythonExecutable } from './python-install.js';
 import type { HarnessWorker } from './worker-pool.js';
 
 export const PROCESS_SANDBOX_WARNING =
@@ -63,9 +63,7 @@ export class ProcessSandbox extends LocalHarnessSandbox {
 
   protected async prepare(): Promise<void> {
     sweepProcessLeftovers();
-    const install = await pythonInstall(this.python);
-    // Not found: the harness's own start reports it, with the fix.
-    if (typeof install !== 'string') this.python = install.executable;
+    this.python = await pythonExecutable(this.python);
   }
 
   protected createWorker(): Promise<HarnessWorker> {

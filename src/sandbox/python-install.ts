@@ -5,9 +5,9 @@
  * bubblewrap needs the real directories to mount.
  */
 import { execFile } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, isAbsolute, join } from 'node:path';
 import { PYTHON_NOT_FOUND } from './protocol.js';
 
 /** The interpreter to run and the host directories it needs (real paths). */
@@ -37,6 +37,50 @@ export function pythonInstall(
     found.set(key, install);
   }
   return install;
+}
+
+/**
+ * The executable to start harnesses with, as `pythonInstall` would report it. When `python` on
+ * PATH is a binary (or a link to one), that is the answer and no interpreter is started: each start
+ * costs about 0.1 CPU-s here, once per process. A script (a version manager's shim) is asked.
+ */
+export async function pythonExecutable(python = 'python3', path = process.env.PATH ?? ''): Promise<string> {
+  const file = onPath(python, path);
+  if (file && isBinary(file)) return join(realpathSync(dirname(file)), basename(file));
+  const install = await pythonInstall(python);
+  // Not found: the harness's own start reports it, with the fix.
+  return typeof install === 'string' ? python : install.executable;
+}
+
+/** The file a shell would run for `name`, or undefined when the lookup is not plain. */
+function onPath(name: string, path: string): string | undefined {
+  if (name.includes('/')) return isAbsolute(name) ? name : undefined;
+  for (const dir of path.split(':')) {
+    // An empty or relative entry depends on the working directory: leave it to the interpreter.
+    if (!isAbsolute(dir)) return undefined;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here, as the shell would find
+    }
+  }
+  return undefined;
+}
+
+/** Whether `file` starts as an ELF executable does. */
+function isBinary(file: string): boolean {
+  const head = Buffer.alloc(4);
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    return readSync(fd, head, 0, 4, 0) === 4 && head.toString('latin1') === '\x7fELF';
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 function locate(python: string, user?: { uid: number; gid: number }): Promise<PythonInstall | string> {

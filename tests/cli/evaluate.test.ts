@@ -93,7 +93,7 @@ describe('funsearch evaluate', () => {
   });
 
   it('a timeout names the --timeout flag and its value, and exits 1', async () => {
-    const { json, exit } = await evaluate('"ab"\n', { timeout: 1 }, 'while True:\n  pass\n');
+    const { json, exit } = await evaluate('"ab"\n', { timeout: 1 }, 'import time\ntime.sleep(60)\n');
     expect(exit).toBeInstanceOf(ExitError);
     expect((exit as ExitError).exitCode).toBe(1);
     expect(json).toMatchObject({ ok: false, kind: 'timeout' });

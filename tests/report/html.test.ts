@@ -137,6 +137,14 @@ describe('page assembly', () => {
   });
 });
 
+describe('the evaluation cache', () => {
+  it('says off when the run had it off', async () => {
+    const run = await writeSyntheticRun(join(root, 'cache-off'), { samples: 20 });
+    await writeFile(join(run.dir, 'summary.json'), JSON.stringify({ ...run.summary, evalCache: null }));
+    expect(await renderHtmlReport(run.dir)).toMatch(/data-field="repeatRate" data-value="">off</);
+  });
+});
+
 describe('a run before its first summary.json', () => {
   it('counts the headline from events.jsonl and says so', async () => {
     const run = await writeSyntheticRun(join(root, 'early'), {

@@ -222,7 +222,7 @@ function asOrdinaryUser(): void {
         job(
           'import os\n\n\ndef evaluate(n):\n    while True:\n        try:\n            os.fork()\n        except OSError:\n            pass',
           ['3'],
-          1,
+          0.3,
         ),
       ),
     );

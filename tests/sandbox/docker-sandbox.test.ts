@@ -163,9 +163,9 @@ return Sly()`);
     });
 
     it('times out a candidate that runs too long, and the worker keeps serving', async () => {
-      const outcome = only(await sandbox.runBatch(job(withEvaluate('while True:\n  pass'), ['3'], 1)));
+      const outcome = only(await sandbox.runBatch(job(withEvaluate('while True:\n  pass'), ['3'], 0.3)));
       expect(outcome.kind).toBe('timeout');
-      expect(outcome.durationMs).toBeGreaterThanOrEqual(1000);
+      expect(outcome.durationMs).toBeGreaterThanOrEqual(300);
       const next = await sandbox.runBatch(job(SPEC, ['3']));
       expect(next[0]?.kind).toBe('ok');
     });

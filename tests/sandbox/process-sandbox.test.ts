@@ -1,5 +1,13 @@
 /** The process sandbox (`--sandbox process`): the same harness on the host's python3. */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,7 +15,7 @@ import { parseConfig } from '../../src/config.js';
 import { UserError } from '../../src/errors.js';
 import { createSandbox, type Sandbox } from '../../src/sandbox/index.js';
 import { ProcessSandbox } from '../../src/sandbox/process.js';
-import { pythonInstall } from '../../src/sandbox/python-install.js';
+import { pythonExecutable, pythonInstall } from '../../src/sandbox/python-install.js';
 import {
   eventually,
   fakeTokenInEnvironment,
@@ -109,8 +117,8 @@ child = subprocess.Popen(["sleep", "300"])
 escaped = subprocess.Popen(["sleep", "301"], start_new_session=True)
 sys.stderr.write("pids=%d,%d\\n" % (child.pid, escaped.pid))
 sys.stderr.flush()
-while True:
-  pass`);
+import time
+time.sleep(60)`);
     const outcome = only(await sandbox.runBatch(job(program, ['3'], 1)));
     expect(outcome).toMatchObject({
       kind: 'timeout',
@@ -373,6 +381,25 @@ describe('process sandbox lifecycle', () => {
       expect(readFileSync(calls, 'utf8').trim().split('\n')).toHaveLength(1);
     } finally {
       await shimmed.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('takes a binary python3 found on PATH as it is, without starting it, and asks a script', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'funsearch-binary-'));
+    try {
+      // Not an interpreter at all: had it been started to ask, the answer would be a failure.
+      symlinkSync('/bin/true', join(dir, 'python3'));
+      writeFileSync(join(dir, 'not-executable'), '');
+      expect(await pythonExecutable('python3', `${dir}:/usr/bin`)).toBe(join(realpathSync(dir), 'python3'));
+      // A shell script is asked where its interpreter is, as the shim above.
+      writeFileSync(join(dir, 'script'), '#!/bin/sh\nexec python3 "$@"\n', { mode: 0o755 });
+      const install = await pythonInstall('python3');
+      if (typeof install === 'string') throw new Error(install);
+      expect(await pythonExecutable(join(dir, 'script'))).toBe(install.executable);
+      // Not executable, so the shell passes it by; no binary after it: asked, and not found.
+      expect(await pythonExecutable('not-executable', dir)).toBe('not-executable');
+    } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   });
