@@ -37,5 +37,8 @@ export default defineConfig(async () => ({
     // were a quarter of the suite's CPU. A test that needs fresh module state resets it itself
     // (vi.resetModules, as tests/spec/parser.test.ts).
     isolate: false,
+    // As the CLI (src/cli.ts): the spec parser's WebAssembly compiled by the baseline tier only, which
+    // saves each test process about 0.2 CPU-seconds of optimising compiles that its parses never repay.
+    execArgv: ['--liftoff-only'],
   },
 }));
