@@ -1,8 +1,8 @@
 /**
- * Where the host's interpreter really lives, asked once per process. The process and bwrap
- * sandboxes start every harness with the executable found here: a version manager's `python3`
- * on PATH is a shell script (pyenv, asdf) that costs about half a second of CPU per start, and
- * bubblewrap needs the real directories to mount.
+ * Where the host's interpreter really lives: read from PATH when `python3` there is a binary, else
+ * asked once per process. The process and bwrap sandboxes start every harness with the executable
+ * found here: a version manager's `python3` on PATH is a shell script (pyenv, asdf) that costs
+ * about half a second of CPU per start, and bubblewrap needs the real directories to mount.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, closeSync, constants, openSync, readSync, realpathSync, statSync } from 'node:fs';
