@@ -97,6 +97,8 @@ export class BwrapSandbox extends LocalHarnessSandbox {
         fd3: host.seccomp,
         label: "the bwrap sandbox's python3 harness",
         notFound: `bubblewrap is not installed (no ${host.bwrap} on PATH): install the bubblewrap package`,
+        preload: this.options.preload,
+        readyTimeoutMs: this.options.readyTimeoutMs,
       },
       this.options.logger,
     );

@@ -18,7 +18,7 @@ import type { Logger } from '../logger.js';
 import { pidAlive } from '../pid-alive.js';
 import { DockerClient, shortId } from './docker-client.js';
 import { ensureImage } from './docker-image.js';
-import { HarnessConnection, harnessCommand } from './protocol.js';
+import { HarnessConnection, harnessCommand, notReadyReason, READY_TIMEOUT_MS } from './protocol.js';
 import { type Outcome, runOne, type Sandbox, type SandboxBatchJob, type SandboxJob } from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
 
@@ -29,9 +29,6 @@ export const LABEL_HOST = 'funsearch.host';
 export const CONTAINER_USER = '65534:65534';
 /** User of the harness and the candidates (see the module comment). */
 export const HARNESS_USER = '65533:65533';
-/** How long a fresh harness may take to import numpy and say ready. */
-export const READY_TIMEOUT_MS = 60_000;
-
 const MiB = 1024 * 1024;
 
 /** Pool size: `min(num_evaluators, availableParallelism())`, at least 1. */
@@ -137,7 +134,7 @@ export async function startDockerWorker(
       }),
       READY_TIMEOUT_MS,
       () =>
-        `sandbox harness in container ${name} was not ready within ${READY_TIMEOUT_MS / 1000} s${lastLine(connection)}`,
+        `sandbox harness in container ${name} did not start: ${notReadyReason(READY_TIMEOUT_MS, options.preload)}${lastLine(connection)}`,
     );
     options.logger?.debug({ container: name }, 'sandbox worker ready');
     let destroyed: Promise<void> | undefined;

@@ -11,11 +11,9 @@ import type { Config } from '../config.js';
 import { InfrastructureError, UserError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { availableCpus, poolSize } from './docker-pool.js';
-import { HarnessConnection } from './protocol.js';
+import { HarnessConnection, notReadyReason, READY_TIMEOUT_MS } from './protocol.js';
 import { type Outcome, runOne, type Sandbox, type SandboxBatchJob, type SandboxJob } from './sandbox.js';
 import { type HarnessWorker, registerSandbox, unregisterSandbox, WorkerPool } from './worker-pool.js';
-
-const READY_TIMEOUT_MS = 60_000;
 
 export interface HarnessProcessSpec {
   /** The whole command line, program first. */
@@ -33,6 +31,10 @@ export interface HarnessProcessSpec {
   afterExit?: (() => void) | undefined;
   /** Bytes the program reads from file descriptor 3 (bubblewrap's seccomp filter). */
   fd3?: Buffer | undefined;
+  /** The modules it imports before it says ready (for the message when it does not). */
+  preload?: readonly string[] | undefined;
+  /** Default READY_TIMEOUT_MS. */
+  readyTimeoutMs?: number | undefined;
 }
 
 function exitDescription(child: ChildProcess): string {
@@ -79,14 +81,14 @@ export async function startHarnessProcess(spec: HarnessProcessSpec, logger?: Log
     return destroyed;
   };
   let timer: NodeJS.Timeout | undefined;
+  const readyTimeoutMs = spec.readyTimeoutMs ?? READY_TIMEOUT_MS;
   try {
     await Promise.race([
       connection.ready,
       new Promise((_, reject) => {
         timer = setTimeout(
-          () =>
-            reject(new InfrastructureError(`${spec.label} not ready within ${READY_TIMEOUT_MS / 1000} s`)),
-          READY_TIMEOUT_MS,
+          () => reject(new InfrastructureError(notReadyReason(readyTimeoutMs, spec.preload))),
+          readyTimeoutMs,
         );
       }),
     ]);
@@ -122,6 +124,8 @@ export interface LocalSandboxOptions {
   answerMarginMs?: number | undefined;
   /** Modules each harness imports once, before forking candidates (a spec's `imports`); default numpy. */
   preload?: readonly string[] | undefined;
+  /** How long a harness may take to say ready; default READY_TIMEOUT_MS. */
+  readyTimeoutMs?: number | undefined;
 }
 
 /**

@@ -80,6 +80,8 @@ export class ProcessSandbox extends LocalHarnessSandbox {
         label: "the process sandbox's python3 harness",
         notFound: PYTHON_NOT_FOUND,
         afterExit: () => rmSync(dir, { recursive: true, force: true }),
+        preload: this.options.preload,
+        readyTimeoutMs: this.options.readyTimeoutMs,
       },
       this.options.logger,
     );

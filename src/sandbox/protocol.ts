@@ -279,6 +279,16 @@ export const PYTHON_NOT_FOUND =
  */
 export const DEFAULT_PRELOAD: readonly string[] = ['numpy'];
 
+/** How long a fresh harness may take to say ready: its start is mostly the spec's imports. */
+export const READY_TIMEOUT_MS = 60_000;
+
+/** Why a harness that never said ready did not start, naming what it imports before. */
+export function notReadyReason(timeoutMs: number, preload: readonly string[] | undefined): string {
+  const imports = preload ?? DEFAULT_PRELOAD;
+  const before = imports.length > 0 ? ` (it imports ${imports.join(', ')} before it is ready)` : '';
+  return `not ready within ${timeoutMs / 1000} s${before}`;
+}
+
 /** The command line that starts a harness in `mode` with the limits of `sandbox`. */
 export function harnessCommand(
   mode: 'container' | 'process',

@@ -1,7 +1,9 @@
 /** The process sandbox (`--sandbox process`): the same harness on the host's python3. */
+import { execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   realpathSync,
   rmSync,
@@ -41,6 +43,20 @@ const alive = (pid: number) => {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 };
+
+/** Pids whose command line mentions `text`. */
+function processesWith(text: string): number[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(text);
+      } catch {
+        return false; // gone meanwhile
+      }
+    })
+    .map(Number);
+}
 
 describe('process sandbox', () => {
   let sandbox: Sandbox;
@@ -399,6 +415,34 @@ describe('process sandbox lifecycle', () => {
       expect(await pythonExecutable(join(dir, 'script'))).toBe(install.executable);
       // Not executable, so the shell passes it by; no binary after it: asked, and not found.
       expect(await pythonExecutable('not-executable', dir)).toBe('not-executable');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('gives up on a harness whose imports hang, naming them, and leaves no process behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'funsearch-hang-'));
+    // A spec's import that never returns, in an environment of its own (the harness runs python3 -I).
+    const module = `funsearch_hangs_${process.pid}`;
+    const python = join(dir, 'venv', 'bin', 'python3');
+    try {
+      execFileSync('python3', ['-m', 'venv', '--without-pip', join(dir, 'venv')]);
+      const site = execFileSync(python, ['-c', 'import sysconfig; print(sysconfig.get_paths()["purelib"])'], {
+        encoding: 'utf8',
+      }).trim();
+      writeFileSync(join(site, `${module}.py`), 'import time\ntime.sleep(300)\n');
+      const hanging = new ProcessSandbox({
+        config,
+        poolSize: 1,
+        python,
+        preload: [module],
+        readyTimeoutMs: 1000,
+      });
+      await expect(hanging.start()).rejects.toThrow(
+        `the process sandbox's python3 harness did not start: not ready within 1 s (it imports ${module} before it is ready)`,
+      );
+      await hanging.close();
+      expect(processesWith(module)).toEqual([]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
