@@ -307,8 +307,9 @@ return len(leaks) + len(os.environ.get("REPLICATE_API_TOKEN", ""))`);
     it('reports no finished run as a timeout, and times out exactly the runaway ones', async () => {
       const quick = Array.from({ length: 40 }, () => sandbox.runBatch(job(SPEC, ['3', '4'], 2)));
       // One runaway spins a core, one sleeps: a spinning pair held both cores for their whole timeout.
+      // Theirs is shorter than the quick jobs' own: the spinner holds a core for that long.
       const runaway = ['while True:\n  pass', 'import time\ntime.sleep(60)'].map((body) =>
-        sandbox.runBatch(job(withEvaluate(body), ['3'], 2)),
+        sandbox.runBatch(job(withEvaluate(body), ['3'], 1)),
       );
       const [quickResults, runawayResults] = await Promise.all([Promise.all(quick), Promise.all(runaway)]);
       for (const outcomes of quickResults) expect(outcomes.map((o) => o.kind)).toEqual(['ok', 'ok']);
