@@ -84,12 +84,6 @@ export function containerOptions(options: {
   };
 }
 
-/** ` — <the harness's last stderr line>`, or nothing. */
-function lastLine(connection: HarnessConnection): string {
-  const last = connection.lastStderrLine;
-  return last ? ` — ${last}` : '';
-}
-
 function withTimeout<T>(promise: Promise<T>, ms: number, message: () => string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
@@ -129,12 +123,12 @@ export async function startDockerWorker(
     await withTimeout(
       connection.ready.catch((error: Error) => {
         throw new InfrastructureError(
-          `sandbox harness did not start in container ${name}: ${error.message}${lastLine(connection)}`,
+          `sandbox harness did not start in container ${name}: ${error.message}${connection.lastStderrSuffix}`,
         );
       }),
       READY_TIMEOUT_MS,
       () =>
-        `sandbox harness in container ${name} did not start: ${notReadyReason(READY_TIMEOUT_MS, options.preload)}${lastLine(connection)}`,
+        `sandbox harness in container ${name} did not start: ${notReadyReason(READY_TIMEOUT_MS, options.preload)}${connection.lastStderrSuffix}`,
     );
     options.logger?.debug({ container: name }, 'sandbox worker ready');
     let destroyed: Promise<void> | undefined;

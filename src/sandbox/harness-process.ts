@@ -95,9 +95,8 @@ export async function startHarnessProcess(spec: HarnessProcessSpec, logger?: Log
   } catch (error) {
     await destroy();
     if (spawnError?.code === 'ENOENT') throw new UserError(spec.notFound);
-    const last = connection.lastStderrLine;
     throw new InfrastructureError(
-      `${spec.label} did not start: ${(error as Error).message}${last ? ` — ${last}` : ''}`,
+      `${spec.label} did not start: ${(error as Error).message}${connection.lastStderrSuffix}`,
     );
   } finally {
     clearTimeout(timer);

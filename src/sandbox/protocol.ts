@@ -183,6 +183,12 @@ export class HarnessConnection {
     return this.diagnostics.trim().split('\n').at(-1) || undefined;
   }
 
+  /** ` — <lastStderrLine>`, or nothing: the tail of a message that the harness did not start. */
+  get lastStderrSuffix(): string {
+    const last = this.lastStderrLine;
+    return last ? ` — ${last}` : '';
+  }
+
   /** Routes results to one receiver (the job in flight). */
   setListener(listener: ((result: ResultMessage) => void) | undefined): void {
     this.listener = listener;
